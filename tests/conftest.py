@@ -1,0 +1,57 @@
+"""Fixtures shared by the whole suite. Engine-specific fixtures live in the sub-conftests."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nautilus.testkit.services import (
+    REDIS_URL,
+    postgres_available,
+    redis_available,
+    temporary_postgres_database,
+)
+
+# Keep numeric libraries from fighting over the two cores.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+
+def _require(available: bool, what: str) -> None:
+    # In CI the services must be up (.ci/run starts them); a missing one is a failure there.
+    if not available:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is not reachable but CI requires it")
+        pytest.skip(f"{what} is not reachable")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """URL of a fresh PostgreSQL database on the real server, dropped after the test."""
+    _require(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
+    with temporary_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    _require(redis_available(), "Redis at 127.0.0.1:6379")
+    return REDIS_URL
+
+
+@pytest.fixture
+def unique() -> str:
+    """A unique token for Redis keys, stream names, usernames."""
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "nautilus-data"
+    d.mkdir()
+    return d
