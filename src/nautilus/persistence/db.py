@@ -60,10 +60,14 @@ class Database:
                 raise
 
     def migrate(self) -> None:
-        """Apply every Alembic migration not yet applied (idempotent)."""
+        """Apply every Alembic migration not yet applied, on every branch (idempotent).
+
+        Each engine keeps its tables on its own Alembic branch (``branch_labels=(engine,)``,
+        ``down_revision="0001"``), so engines add migrations without ordering against each other.
+        """
         from alembic import command
 
-        command.upgrade(self.alembic_config(), "head")
+        command.upgrade(self.alembic_config(), "heads")
 
     def alembic_config(self) -> Any:
         from alembic.config import Config

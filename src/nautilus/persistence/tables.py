@@ -1,7 +1,9 @@
 """SQLAlchemy 2 table models of the relational store.
 
-Rows are kept apart from domain objects: repositories in ``persistence/repos`` map between
-them. Each engine's tables live in this metadata so one Alembic history covers them all.
+Rows are kept apart from domain objects: repositories map between them. These are the
+foundation's tables; an engine declares its own in ``<engine>/tables.py`` on the same ``Base``
+and ships its migrations as its own Alembic branch (``branch_labels=("<engine>",)``,
+``down_revision="0001"``) under ``persistence/migrations/versions/<engine>_NNNN_*.py``.
 """
 
 from __future__ import annotations
@@ -102,3 +104,14 @@ class AuditRow(Base):
     target: Mapped[str] = mapped_column(String(128))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+ENGINE_TABLE_MODULES: tuple[str, ...] = ()
+"""Engine table modules imported so that autogenerate sees the whole metadata."""
+
+
+def load_engine_tables() -> None:
+    import importlib
+
+    for mod in ENGINE_TABLE_MODULES:
+        importlib.import_module(mod)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from nautilus.persistence.tables import Base
+from nautilus.persistence.tables import Base, load_engine_tables
+
+load_engine_tables()
 
 config = context.config
 target_metadata = Base.metadata
