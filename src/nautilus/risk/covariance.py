@@ -78,5 +78,15 @@ def nearest_psd(cov: Matrix, eps: float = 0.0) -> Matrix:
 
 
 def is_psd(cov: Matrix, tol: float = 1e-12) -> bool:
+    """Positive semi-definite within ``tol`` (relative to the largest entry).
+
+    A Cholesky factorisation (cheap) settles the common positive-definite case; only a matrix
+    that fails it pays for an eigendecomposition.
+    """
     sym = (cov + cov.T) / 2.0
-    return bool(np.linalg.eigvalsh(sym).min() >= -tol * max(1.0, float(np.abs(sym).max())))
+    scale = max(1.0, float(np.abs(sym).max()))
+    try:
+        np.linalg.cholesky(sym)
+        return True
+    except np.linalg.LinAlgError:
+        return bool(np.linalg.eigvalsh(sym).min() >= -tol * scale)
