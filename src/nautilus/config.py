@@ -45,7 +45,11 @@ class AuthConfig(FrozenConfig):
 class BusConfig(FrozenConfig):
     backend: Literal["memory", "redis"] = "memory"
     stream_maxlen: int = Field(100_000, ge=100, description="Approximate cap per Redis stream.")
-    consumer_group: str = "nautilus"
+    consumer_group: str = Field(
+        "nautilus",
+        description="Processes in one group split messages (replicas); each engine set run by "
+        "`serve --engines` gets its own group by default so it sees every message.",
+    )
     buffer_max: int = Field(10_000, ge=0, description="Messages buffered while Redis is down.")
     claim_idle_ms: int = Field(30_000, ge=100, description="Reclaim pending entries idle this long.")
 

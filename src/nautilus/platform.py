@@ -38,7 +38,13 @@ def build_bus(config: PlatformConfig) -> MessageBus:
     if config.bus.backend == "redis":
         from nautilus.bus.redis_streams import RedisStreamsBus
 
-        return RedisStreamsBus(config.redis_url, config.bus)
+        bus_config = config.bus
+        if config.engines is not None and bus_config.consumer_group == "nautilus":
+            # Processes in one consumer group share (split) the work; a process running another
+            # engine set must see every message, so it gets a group of its own.
+            group = "nautilus-" + "-".join(sorted(config.engines))
+            bus_config = bus_config.model_copy(update={"consumer_group": group})
+        return RedisStreamsBus(config.redis_url, bus_config)
     from nautilus.bus.memory import InProcessBus
 
     return InProcessBus()
@@ -83,6 +89,9 @@ class Platform:
         self.metrics = CollectorRegistry(auto_describe=True)
         self.db = Database(config.sqlalchemy_url)
         self.bus = build_bus(config)
+        from nautilus.bus.metrics import BusMetricsCollector
+
+        self.metrics.register(BusMetricsCollector(self.bus))
         self.timeseries: TimeSeriesStore | None = None
         self.jobs = build_job_runner(config, self.db, self.bus)
         self.engines: dict[str, Engine] = {}

@@ -95,14 +95,20 @@ _encoder = msgspec.msgpack.Encoder()
 _env_decoder = msgspec.msgpack.Decoder(Envelope)
 
 
+_TYPE_NAMES: dict[type, str] = {}
+
+
 def encode_message(msg: Any, ts_publish: int) -> bytes:
-    if isinstance(msg, msgspec.Struct):
-        cls = type(msg)
-        name = f"{cls.__module__}.{cls.__qualname__}"
-        if name not in _MESSAGE_TYPES:
-            message_type(cls)
-    else:
-        name = "builtin"
+    cls = type(msg)
+    name = _TYPE_NAMES.get(cls)
+    if name is None:
+        if isinstance(msg, msgspec.Struct):
+            name = f"{cls.__module__}.{cls.__qualname__}"
+            if name not in _MESSAGE_TYPES:
+                message_type(cls)
+        else:
+            name = "builtin"
+        _TYPE_NAMES[cls] = name
     return _encoder.encode(Envelope(name, _encoder.encode(msg), ts_publish))
 
 
@@ -149,6 +155,13 @@ class MessageBus(abc.ABC):
     @abc.abstractmethod
     def health(self) -> dict[str, Any]:
         """``{"healthy": bool, ...backend details}`` for /ready and /metrics."""
+
+    @abc.abstractmethod
+    def stats(self) -> dict[str, Any]:
+        """Counters for /metrics: published, delivered/consumed, handler errors, lag."""
+
+    def flush(self, timeout: float = 10.0) -> None:  # noqa: B027 - optional hook
+        """Wait until buffered publishes reached the backend (no-op in process)."""
 
 
 def unknown_endpoint(name: str) -> NotFoundError:
