@@ -64,6 +64,14 @@ class TimeSeriesConfig(FrozenConfig):
     url: str | None = Field(None, description="PostgreSQL URL for the server-side store.")
 
 
+class DataConfig(FrozenConfig):
+    sources: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per data source settings keyed by DATA_SOURCES name; each value is "
+        "validated by that source's config model (e.g. fred.api_key).",
+    )
+
+
 class PlatformConfig(FrozenConfig):
     """Everything the :class:`~nautilus.platform.Platform` needs to build itself."""
 
@@ -81,6 +89,7 @@ class PlatformConfig(FrozenConfig):
     bus: BusConfig = BusConfig()
     jobs: JobsConfig = JobsConfig()
     timeseries: TimeSeriesConfig = TimeSeriesConfig()
+    data: DataConfig = DataConfig()
 
     @field_validator("data_dir")
     @classmethod
@@ -133,6 +142,7 @@ class Settings(BaseSettings):
     bus: dict[str, Any] | None = None
     jobs: dict[str, Any] | None = None
     timeseries: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
 
 
 def load_config(toml_path: str | Path | None = None, **overrides: Any) -> PlatformConfig:
