@@ -43,12 +43,17 @@ class TimeSeriesStore(abc.ABC):
     """Write, append, upsert and range-read int-ns-indexed frames."""
 
     @abc.abstractmethod
-    def write(self, key: str, frame: pd.DataFrame, *, metadata: dict[str, Any] | None = None) -> None:
-        """Replace the dataset with ``frame``."""
+    def write(
+        self, key: str, frame: pd.DataFrame, *, metadata: dict[str, Any] | None = None
+    ) -> None:
+        """Replace the dataset with ``frame``; this fixes its schema. ``metadata`` is JSON."""
 
     @abc.abstractmethod
     def append(self, key: str, frame: pd.DataFrame) -> None:
-        """Add rows strictly after the last stored ts (ConflictError on overlap)."""
+        """Add rows strictly after the last stored ts (ConflictError on overlap).
+
+        An unknown key is created; otherwise columns and dtypes must match the stored schema.
+        """
 
     @abc.abstractmethod
     def upsert(self, key: str, frame: pd.DataFrame) -> None:
@@ -79,7 +84,10 @@ class TimeSeriesStore(abc.ABC):
 
     @abc.abstractmethod
     def metadata(self, key: str) -> dict[str, Any]:
-        """``{"rows", "first_ts", "last_ts", "columns", "user": {...}}``."""
+        """``{"key", "rows", "first_ts", "last_ts", "columns", "dtypes", "user": {...}}``.
+
+        String columns read back as object dtype (missing values as None).
+        """
 
     @abc.abstractmethod
     def health(self) -> dict[str, Any]: ...
