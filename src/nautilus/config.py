@@ -19,8 +19,22 @@ from nautilus.core.errors import ConfigurationError
 
 # Values that must never guard a non-demo deployment.
 KNOWN_DEFAULT_SECRETS = frozenset(
-    {"", "admin", "password", "changeme", "change-me", "changethis", "secret", "nautilus",
-     "123456", "default", "test", "demo", "letmein", "qwerty"}
+    {
+        "",
+        "admin",
+        "password",
+        "changeme",
+        "change-me",
+        "changethis",
+        "secret",
+        "nautilus",
+        "123456",
+        "default",
+        "test",
+        "demo",
+        "letmein",
+        "qwerty",
+    }
 )
 
 
@@ -51,7 +65,9 @@ class BusConfig(FrozenConfig):
         "`serve --engines` gets its own group by default so it sees every message.",
     )
     buffer_max: int = Field(10_000, ge=0, description="Messages buffered while Redis is down.")
-    claim_idle_ms: int = Field(30_000, ge=100, description="Reclaim pending entries idle this long.")
+    claim_idle_ms: int = Field(
+        30_000, ge=100, description="Reclaim pending entries idle this long."
+    )
 
 
 class JobsConfig(FrozenConfig):
@@ -76,7 +92,9 @@ class PlatformConfig(FrozenConfig):
     """Everything the :class:`~nautilus.platform.Platform` needs to build itself."""
 
     data_dir: Path = Field(Path(".nautilus"), description="Where embedded stores and secrets live.")
-    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default SQLite in data_dir."
+    )
     redis_url: str = "redis://127.0.0.1:6379/0"
     ray_address: str | None = Field(None, description="ray:// address; set to run jobs on Ray.")
     admin_password: str | None = Field(None, description="Initial admin password (first run).")
@@ -118,7 +136,9 @@ class PlatformConfig(FrozenConfig):
                     code="default_secret",
                 )
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:
-            raise ConfigurationError("jwt_secret must be at least 32 characters", code="weak_secret")
+            raise ConfigurationError(
+                "jwt_secret must be at least 32 characters", code="weak_secret"
+            )
 
 
 class Settings(BaseSettings):

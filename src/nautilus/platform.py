@@ -157,7 +157,9 @@ class Platform:
         try:
             return self.engines[name]
         except KeyError:
-            raise NotFoundError(f"engine {name!r} is not running", code="engine_not_running") from None
+            raise NotFoundError(
+                f"engine {name!r} is not running", code="engine_not_running"
+            ) from None
 
     def _engine_order(self) -> list[str]:
         """Registered engines (filtered by config.engines) with dependencies first."""
@@ -192,7 +194,10 @@ class Platform:
         }
         for name, eng in self.engines.items():
             parts[f"engine:{name}"] = eng.health()
-        return {"healthy": all(p.get("healthy", False) for p in parts.values()), "components": parts}
+        return {
+            "healthy": all(p.get("healthy", False) for p in parts.values()),
+            "components": parts,
+        }
 
     def status(self) -> dict[str, Any]:
         return {

@@ -86,8 +86,13 @@ def metrics_table(
     else:
         bench = np.empty(0)
     out = metrics_matrix(
-        np.asfortranarray(arr), bench, has_bench, float(periods_per_year), float(risk_free),
-        float(required_return), float(cutoff),
+        np.asfortranarray(arr),
+        bench,
+        has_bench,
+        float(periods_per_year),
+        float(risk_free),
+        float(required_return),
+        float(cutoff),
     )
     cols = list(columns) if columns is not None else list(range(arr.shape[1]))
     return pd.DataFrame(out, index=list(METRIC_FIELDS), columns=cols)

@@ -44,7 +44,9 @@ class EngineContext:
         try:
             eng = self.engines[name]
         except KeyError:
-            raise NotFoundError(f"engine {name!r} is not running", code="engine_not_running") from None
+            raise NotFoundError(
+                f"engine {name!r} is not running", code="engine_not_running"
+            ) from None
         if kind is not None and not isinstance(eng, kind):
             raise TypeError(f"engine {name!r} is a {type(eng).__name__}, not {kind.__name__}")
         return eng  # type: ignore[return-value]

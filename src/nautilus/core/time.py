@@ -7,7 +7,7 @@ point-in-time joins: a value is visible at ``t`` only if it was known at or befo
 from __future__ import annotations
 
 import time as _time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,7 @@ def to_ns(value: Any) -> int:
         return int(value)
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return int(pd.Timestamp(value).value)
     if isinstance(value, date):
         return int(pd.Timestamp(value.isoformat(), tz="UTC").value)
@@ -55,7 +55,7 @@ def to_ns(value: Any) -> int:
 
 def from_ns(ns: int) -> datetime:
     """Convert int ns UTC to an aware ``datetime`` (microsecond resolution)."""
-    return datetime.fromtimestamp(ns / NS_PER_SECOND, tz=timezone.utc).replace(
+    return datetime.fromtimestamp(ns / NS_PER_SECOND, tz=UTC).replace(
         microsecond=(ns // NS_PER_US) % 1_000_000
     )
 
@@ -65,7 +65,9 @@ def ns_to_iso(ns: int) -> str:
     return pd.Timestamp(ns, unit="ns", tz="UTC").isoformat().replace("+00:00", "Z")
 
 
-def asof_index(known_ns: npt.NDArray[np.int64], at_ns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def asof_index(
+    known_ns: npt.NDArray[np.int64], at_ns: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
     """For each time in ``at_ns`` the index of the last ``known_ns`` at or before it, else -1.
 
     ``known_ns`` must be sorted ascending. This is the point-in-time join primitive.

@@ -39,7 +39,8 @@ def parse_instrument_id(value: str) -> tuple[str, str]:
     symbol, dot, venue = value.rpartition(".")
     if not dot or not symbol or not venue:
         raise ValidationError(
-            f"instrument id {value!r} must be SYMBOL.VENUE (e.g. AAPL.XNAS)", code="bad_instrument_id"
+            f"instrument id {value!r} must be SYMBOL.VENUE (e.g. AAPL.XNAS)",
+            code="bad_instrument_id",
         )
     return symbol, venue
 
@@ -69,7 +70,9 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     exchange_tz: str = "America/New_York"
 
     @classmethod
-    def create(cls, instrument_id: str, asset_class: AssetClass | str, currency: str, **kw: object) -> Instrument:
+    def create(
+        cls, instrument_id: str, asset_class: AssetClass | str, currency: str, **kw: object
+    ) -> Instrument:
         """Build from ``SYMBOL.VENUE`` with Decimal coercion of the size fields.
 
         >>> Instrument.create("AAPL.XNAS", "equity", "USD").price_precision
@@ -79,11 +82,18 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
         for k in ("tick_size", "lot_size", "min_quantity", "min_notional", "multiplier"):
             if k in kw:
                 kw[k] = to_decimal(kw[k], field=k)
-        inst = cls(id=instrument_id, symbol=symbol, venue=venue, asset_class=AssetClass(asset_class),
-                   currency=currency.upper(), **kw)  # type: ignore[arg-type]
+        inst = cls(
+            id=instrument_id,
+            symbol=symbol,
+            venue=venue,
+            asset_class=AssetClass(asset_class),
+            currency=currency.upper(),
+            **kw,
+        )  # type: ignore[arg-type]
         if inst.tick_size <= 0 or inst.lot_size <= 0 or inst.multiplier <= 0:
-            raise ValidationError("tick_size, lot_size and multiplier must be positive",
-                                  code="bad_instrument")
+            raise ValidationError(
+                "tick_size, lot_size and multiplier must be positive", code="bad_instrument"
+            )
         return inst
 
     @property

@@ -66,7 +66,9 @@ class LoginFailureRow(Base):
 
     __tablename__ = "login_failures"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), autoincrement=True, primary_key=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), autoincrement=True, primary_key=True
+    )
     username: Mapped[str] = mapped_column(String(64))
     client: Mapped[str] = mapped_column(String(64))
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,4 @@
-"""Risk: covariance estimators, VaR/ES, VaR backtests (pre-trade rules and monitoring build on it)."""
+"""Risk: covariance, VaR/ES, VaR backtests, stress tests (rules and monitoring build on them)."""
 
 from __future__ import annotations
 

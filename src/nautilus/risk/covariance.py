@@ -27,15 +27,18 @@ COVARIANCE_ESTIMATORS: Registry[CovarianceEstimator] = Registry("covariance")
 def _returns_matrix(returns: Any, min_periods: int = 2) -> Matrix:
     arr = np.asarray(returns, dtype=np.float64)
     if arr.ndim != 2:
-        raise ValidationError(f"returns must be 2-D (periods, assets), got {arr.ndim}-D",
-                              code="bad_shape")
+        raise ValidationError(
+            f"returns must be 2-D (periods, assets), got {arr.ndim}-D", code="bad_shape"
+        )
     if arr.shape[0] < min_periods:
-        raise ValidationError(f"need at least {min_periods} periods, got {arr.shape[0]}",
-                              code="too_few_periods")
+        raise ValidationError(
+            f"need at least {min_periods} periods, got {arr.shape[0]}", code="too_few_periods"
+        )
     if not np.isfinite(arr).all():
         bad = sorted({int(j) for j in np.argwhere(~np.isfinite(arr))[:, 1]})
-        raise ValidationError(f"returns of assets {bad[:10]} contain NaN or infinite values",
-                              code="non_finite")
+        raise ValidationError(
+            f"returns of assets {bad[:10]} contain NaN or infinite values", code="non_finite"
+        )
     return arr
 
 

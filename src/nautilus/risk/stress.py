@@ -81,22 +81,30 @@ HISTORICAL_SCENARIOS: dict[str, Scenario] = {
             description="Black Monday, 19 Oct 1987: S&P 500 -20.5% in one day; Treasury yields "
             "fell about 50 bp over the following days as money fled to bonds; implied "
             "volatility roughly tripled (VXO above 100).",
-            equity=-0.205, rates_bp=-50.0, vol_points=60.0,
+            equity=-0.205,
+            rates_bp=-50.0,
+            vol_points=60.0,
         ),
         Scenario(
             name="dotcom_2000_2002",
             description="Mar 2000 - Oct 2002: S&P 500 -49%, NASDAQ -78% (technology hardest "
             "hit), 10y Treasury yield about -300 bp (6.7% -> 3.6%), VIX up to the mid 40s.",
-            equity=-0.49, sectors={"Technology": -0.78, "Communication Services": -0.70},
-            rates_bp=-300.0, vol_points=25.0,
+            equity=-0.49,
+            sectors={"Technology": -0.78, "Communication Services": -0.70},
+            rates_bp=-300.0,
+            vol_points=25.0,
         ),
         Scenario(
             name="gfc_2008",
             description="Oct 2007 - Mar 2009: S&P 500 -57%, financials about -80%, 10y yield "
             "about -250 bp, high-yield spreads +1,500 bp, VIX to 80.9 (from ~20), "
             "crude oil -75%, US dollar +20% against majors.",
-            equity=-0.57, sectors={"Financials": -0.80, "Real Estate": -0.70},
-            rates_bp=-250.0, credit_bp=1500.0, vol_points=60.0, commodity=-0.75,
+            equity=-0.57,
+            sectors={"Financials": -0.80, "Real Estate": -0.70},
+            rates_bp=-250.0,
+            credit_bp=1500.0,
+            vol_points=60.0,
+            commodity=-0.75,
             fx={"EUR": -0.20, "GBP": -0.30, "AUD": -0.35, "JPY": 0.25},
         ),
         Scenario(
@@ -104,16 +112,23 @@ HISTORICAL_SCENARIOS: dict[str, Scenario] = {
             description="19 Feb - 23 Mar 2020: S&P 500 -33.9%, energy about -60%, 10y yield "
             "about -100 bp (1.56% -> 0.54%), VIX close 82.7 (from ~14), crude oil -65%, "
             "high-yield spreads +600 bp.",
-            equity=-0.339, sectors={"Energy": -0.60, "Financials": -0.43},
-            rates_bp=-100.0, credit_bp=600.0, vol_points=68.0, commodity=-0.65,
+            equity=-0.339,
+            sectors={"Energy": -0.60, "Financials": -0.43},
+            rates_bp=-100.0,
+            credit_bp=600.0,
+            vol_points=68.0,
+            commodity=-0.65,
         ),
         Scenario(
             name="rates_2022",
             description="Jan - Oct 2022: S&P 500 -25.4%, NASDAQ -35% (technology about -35%), "
             "10y yield +270 bp (1.51% -> 4.24%), US dollar index +19% (EUR -17%, "
             "JPY -23%, GBP -20%).",
-            equity=-0.254, sectors={"Technology": -0.35, "Communication Services": -0.40},
-            rates_bp=270.0, vol_points=15.0, fx={"EUR": -0.17, "JPY": -0.23, "GBP": -0.20},
+            equity=-0.254,
+            sectors={"Technology": -0.35, "Communication Services": -0.40},
+            rates_bp=270.0,
+            vol_points=15.0,
+            fx={"EUR": -0.17, "JPY": -0.23, "GBP": -0.20},
         ),
     )
 }
@@ -130,8 +145,14 @@ class StressResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _factor_pnl(e: Exposure, s: Scenario) -> dict[str, float]:
-    out = {"equity": 0.0, "rates": 0.0, "credit": 0.0, "volatility": 0.0, "fx": 0.0,
-           "commodity": 0.0}
+    out = {
+        "equity": 0.0,
+        "rates": 0.0,
+        "credit": 0.0,
+        "volatility": 0.0,
+        "fx": 0.0,
+        "commodity": 0.0,
+    }
     if e.asset_class in ("equity", "etf", "index", "option"):
         move = s.sectors.get(e.sector, s.equity) if e.sector else s.equity
         out["equity"] = e.value * e.beta * move
@@ -153,20 +174,30 @@ def run_stress(exposures: Sequence[Exposure], scenario: Scenario) -> StressResul
     by_factor: dict[str, float] = {}
     for e in exposures:
         if not all(math.isfinite(x) for x in (e.value, e.beta, e.duration, e.vega)):
-            raise ValidationError(f"exposure {e.instrument_id} has non-finite fields",
-                                  code="non_finite")
+            raise ValidationError(
+                f"exposure {e.instrument_id} has non-finite fields", code="non_finite"
+            )
         parts = _factor_pnl(e, scenario)
         by_position[e.instrument_id] = by_position.get(e.instrument_id, 0.0) + sum(parts.values())
         for k, v in parts.items():
             by_factor[k] = by_factor.get(k, 0.0) + v
     total = sum(by_position.values())
     gross = sum(abs(e.value) for e in exposures)
-    return StressResult(scenario=scenario.name, pnl=total, pnl_pct=total / gross if gross else 0.0,
-                        by_position=by_position, by_factor=by_factor)
+    return StressResult(
+        scenario=scenario.name,
+        pnl=total,
+        pnl_pct=total / gross if gross else 0.0,
+        by_position=by_position,
+        by_factor=by_factor,
+    )
 
 
 def reverse_stress(
-    exposures: Sequence[Exposure], direction: Scenario, loss_threshold: float, *, max_scale: float = 20.0
+    exposures: Sequence[Exposure],
+    direction: Scenario,
+    loss_threshold: float,
+    *,
+    max_scale: float = 20.0,
 ) -> tuple[float, StressResult]:
     """Smallest multiple ``k`` of ``direction`` whose loss reaches ``loss_threshold`` (> 0).
 

@@ -46,8 +46,9 @@ def _check(positions: Any, confidence: float, horizon: int) -> Vector:
     if not np.isfinite(w).all():
         raise ValidationError("positions must be finite", code="non_finite")
     if not 0.5 < confidence < 1.0:
-        raise ValidationError(f"confidence must be in (0.5, 1), got {confidence}",
-                              code="out_of_range")
+        raise ValidationError(
+            f"confidence must be in (0.5, 1), got {confidence}", code="out_of_range"
+        )
     if horizon < 1:
         raise ValidationError(f"horizon must be >= 1 period, got {horizon}", code="out_of_range")
     return w
@@ -63,8 +64,9 @@ def _check_cov(cov: Matrix, n: int) -> Matrix:
 def _cornish_fisher(z_left: Any, skew: float, kurt: float) -> Any:
     """Cornish–Fisher adjusted left-tail quantile(s) of a standardised return."""
     z = z_left
-    return (z + (z**2 - 1) * skew / 6 + (z**3 - 3 * z) * kurt / 24
-            - (2 * z**3 - 5 * z) * skew**2 / 36)
+    return (
+        z + (z**2 - 1) * skew / 6 + (z**3 - 3 * z) * kurt / 24 - (2 * z**3 - 5 * z) * skew**2 / 36
+    )
 
 
 def parametric_var(
@@ -109,11 +111,20 @@ def parametric_var(
     else:
         comp_var = np.zeros_like(w)
         comp_es = np.zeros_like(w)
-    return VarResult(method=method, confidence=confidence, horizon=horizon, var=float(var),
-                     es=float(es), component_var=comp_var.tolist(), component_es=comp_es.tolist())
+    return VarResult(
+        method=method,
+        confidence=confidence,
+        horizon=horizon,
+        var=float(var),
+        es=float(es),
+        component_var=comp_var.tolist(),
+        component_es=comp_es.tolist(),
+    )
 
 
-def marginal_var(positions: Any, cov: Matrix, *, confidence: float = 0.99, horizon: int = 1) -> Vector:
+def marginal_var(
+    positions: Any, cov: Matrix, *, confidence: float = 0.99, horizon: int = 1
+) -> Vector:
     """∂VaR/∂w_i for normal VaR: q (Σw)_i / σ_p · √h (currency VaR per unit of exposure)."""
     w = _check(positions, confidence, horizon)
     c = _check_cov(cov, w.size)
@@ -198,8 +209,15 @@ def historical_var(
         es = float(-pnl[mask].mean())
         comp_es = -(scaled[mask] * w).mean(axis=0)
     comp_var = comp_es * (var / es) if es != 0 else np.zeros_like(w)
-    return VarResult(method=f"historical_{weighting}", confidence=confidence, horizon=horizon,
-                     var=var, es=es, component_var=comp_var.tolist(), component_es=comp_es.tolist())
+    return VarResult(
+        method=f"historical_{weighting}",
+        confidence=confidence,
+        horizon=horizon,
+        var=var,
+        es=es,
+        component_var=comp_var.tolist(),
+        component_es=comp_es.tolist(),
+    )
 
 
 def monte_carlo_var(
@@ -231,8 +249,9 @@ def monte_carlo_var(
     try:
         chol = np.linalg.cholesky(c)
     except np.linalg.LinAlgError:
-        raise ValidationError("covariance is not positive definite; repair it first",
-                              code="not_psd") from None
+        raise ValidationError(
+            "covariance is not positive definite; repair it first", code="not_psd"
+        ) from None
     mu = np.zeros_like(w) if mean is None else np.asarray(mean, dtype=np.float64).reshape(-1)
     n = w.size
     z = np.empty((scenarios, n), dtype=np.float32)
@@ -252,7 +271,7 @@ def monte_carlo_var(
     b = (chol.T @ w).astype(np.float32)  # P&L = Z (Lᵀ w): one mat-vec, no scenario matrix
     pnl = (z @ b).astype(np.float64) * scale * sqrt_h + float(w @ mu) * horizon
     alpha = 1.0 - confidence
-    k = max(int(math.floor(alpha * scenarios)) - 1, 0)
+    k = max(math.floor(alpha * scenarios) - 1, 0)
     part = np.argpartition(pnl, k)
     tail = part[: k + 1]
     var = float(-pnl[part[k]])
@@ -262,6 +281,13 @@ def monte_carlo_var(
     mean_r = sqrt_h * (chol @ zt.mean(axis=0)) + mu * horizon
     comp_es = -w * mean_r
     comp_var = comp_es * (var / es) if es != 0 else np.zeros_like(w)
-    return VarResult(method=f"monte_carlo_{distribution}", confidence=confidence, horizon=horizon,
-                     var=var, es=es, component_var=comp_var.tolist(),
-                     component_es=comp_es.tolist(), scenarios=scenarios)
+    return VarResult(
+        method=f"monte_carlo_{distribution}",
+        confidence=confidence,
+        horizon=horizon,
+        var=var,
+        es=es,
+        component_var=comp_var.tolist(),
+        component_es=comp_es.tolist(),
+        scenarios=scenarios,
+    )

@@ -36,14 +36,16 @@ def var_backtest(losses: Any, var: Any, *, confidence: float = 0.99) -> VarBackt
     if loss.size < 2:
         raise ValidationError("need at least 2 periods", code="too_few_periods")
     if not 0.5 < confidence < 1.0:
-        raise ValidationError(f"confidence must be in (0.5, 1), got {confidence}",
-                              code="out_of_range")
+        raise ValidationError(
+            f"confidence must be in (0.5, 1), got {confidence}", code="out_of_range"
+        )
     hits = (loss > v).astype(np.int64)
     t, x = hits.size, int(hits.sum())
     p = 1.0 - confidence
     phat = x / t
-    lr_pof = -2.0 * (_xlogy(t - x, 1 - p) + _xlogy(x, p)
-                     - _xlogy(t - x, 1 - phat) - _xlogy(x, phat))
+    lr_pof = -2.0 * (
+        _xlogy(t - x, 1 - p) + _xlogy(x, p) - _xlogy(t - x, 1 - phat) - _xlogy(x, phat)
+    )
     prev, curr = hits[:-1], hits[1:]
     n00 = int(((prev == 0) & (curr == 0)).sum())
     n01 = int(((prev == 0) & (curr == 1)).sum())
@@ -52,14 +54,24 @@ def var_backtest(losses: Any, var: Any, *, confidence: float = 0.99) -> VarBackt
     pi0 = n01 / (n00 + n01) if n00 + n01 else 0.0
     pi1 = n11 / (n10 + n11) if n10 + n11 else 0.0
     pi = (n01 + n11) / (n00 + n01 + n10 + n11)
-    lr_ind = -2.0 * (_xlogy(n00 + n10, 1 - pi) + _xlogy(n01 + n11, pi)
-                     - _xlogy(n00, 1 - pi0) - _xlogy(n01, pi0)
-                     - _xlogy(n10, 1 - pi1) - _xlogy(n11, pi1))
+    lr_ind = -2.0 * (
+        _xlogy(n00 + n10, 1 - pi)
+        + _xlogy(n01 + n11, pi)
+        - _xlogy(n00, 1 - pi0)
+        - _xlogy(n01, pi0)
+        - _xlogy(n10, 1 - pi1)
+        - _xlogy(n11, pi1)
+    )
     lr_ind = max(lr_ind, 0.0)
     lr_cc = lr_pof + lr_ind
     return VarBacktest(
-        periods=t, exceptions=x, expected=p * t,
-        lr_pof=lr_pof, p_pof=float(stats.chi2.sf(lr_pof, 1)),
-        lr_ind=lr_ind, p_ind=float(stats.chi2.sf(lr_ind, 1)),
-        lr_cc=lr_cc, p_cc=float(stats.chi2.sf(lr_cc, 2)),
+        periods=t,
+        exceptions=x,
+        expected=p * t,
+        lr_pof=lr_pof,
+        p_pof=float(stats.chi2.sf(lr_pof, 1)),
+        lr_ind=lr_ind,
+        p_ind=float(stats.chi2.sf(lr_ind, 1)),
+        lr_cc=lr_cc,
+        p_cc=float(stats.chi2.sf(lr_cc, 2)),
     )

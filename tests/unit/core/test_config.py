@@ -24,13 +24,19 @@ def test_defaults_are_embedded_and_local() -> None:
     assert cfg.bus.backend == "memory"
     assert cfg.jobs_backend == "local"
     assert cfg.timeseries.backend == "arctic"
-    assert cfg.sqlalchemy_url.startswith("sqlite:///") and cfg.sqlalchemy_url.endswith("nautilus.db")
+    assert cfg.sqlalchemy_url.startswith("sqlite:///") and cfg.sqlalchemy_url.endswith(
+        "nautilus.db"
+    )
     assert cfg.api.cors_origins == ()
 
 
-def test_precedence_file_then_env_then_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_precedence_file_then_env_then_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     toml = tmp_path / "nautilus.toml"
-    toml.write_text('[nautilus]\nlog_level = "DEBUG"\n[nautilus.api]\nport = 8100\nhost = "0.0.0.0"\n')
+    toml.write_text(
+        '[nautilus]\nlog_level = "DEBUG"\n[nautilus.api]\nport = 8100\nhost = "0.0.0.0"\n'
+    )
     cfg = load_config(toml)
     assert (cfg.api.port, cfg.api.host, cfg.log_level) == (8100, "0.0.0.0", "DEBUG")
     monkeypatch.setenv("NAUTILUS_API__PORT", "8200")

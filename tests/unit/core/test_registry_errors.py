@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import Field
+from pydantic import ValidationError as PydanticValidationError
 
 from nautilus.core.config import FrozenConfig
 from nautilus.core.errors import (
@@ -48,9 +49,9 @@ def test_frozen_config_rejects_unknown_fields_and_hashes_stably() -> None:
     a = WindowConfig(window=20)
     assert a.config_id() == WindowConfig(window=20).config_id()
     assert a.config_id() != WindowConfig(window=21).config_id()
-    with pytest.raises(Exception):
+    with pytest.raises(PydanticValidationError, match="Extra inputs"):
         WindowConfig(window=20, other=1)  # type: ignore[call-arg]
-    with pytest.raises(Exception):
+    with pytest.raises(PydanticValidationError, match="frozen"):
         a.window = 3  # type: ignore[misc]
 
 

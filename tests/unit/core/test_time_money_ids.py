@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -17,7 +17,7 @@ def test_to_ns_accepts_the_edge_types() -> None:
     expected = 1_700_000_000_000_000_000
     assert to_ns(expected) == expected
     assert to_ns(np.int64(expected)) == expected
-    assert to_ns(datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)) == expected
+    assert to_ns(datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)) == expected
     assert to_ns("2023-11-14T22:13:20Z") == expected
     assert to_ns("2023-11-14 22:13:20") == expected  # naive taken as UTC
     assert to_ns(pd.Timestamp("2023-11-14 23:13:20+01:00")) == expected
@@ -30,7 +30,7 @@ def test_round_trips_keep_nanoseconds() -> None:
     ns = 1_700_000_000_123_456_789
     assert ns_to_iso(ns) == "2023-11-14T22:13:20.123456789Z"
     assert to_ns(ns_to_iso(ns)) == ns
-    assert from_ns(ns) == datetime(2023, 11, 14, 22, 13, 20, 123456, tzinfo=timezone.utc)
+    assert from_ns(ns) == datetime(2023, 11, 14, 22, 13, 20, 123456, tzinfo=UTC)
 
 
 def test_asof_join_never_looks_ahead() -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -50,14 +50,24 @@ def test_session_commits_and_rolls_back(db: Database) -> None:
 
 
 def test_json_and_timestamps_round_trip(db: Database) -> None:
-    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     with db.session() as s:
-        s.add(JobRow(id="j1", kind="k", owner_id=None, state="queued", params={"a": [1, 2.5]},
-                     progress=0.0, backend="local", created_at=now))
+        s.add(
+            JobRow(
+                id="j1",
+                kind="k",
+                owner_id=None,
+                state="queued",
+                params={"a": [1, 2.5]},
+                progress=0.0,
+                backend="local",
+                created_at=now,
+            )
+        )
     with db.session() as s:
         row = s.get(JobRow, "j1")
         assert row is not None and row.params == {"a": [1, 2.5]}
-        assert row.created_at.replace(tzinfo=timezone.utc) == now
+        assert row.created_at.replace(tzinfo=UTC) == now
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path: Path) -> None:

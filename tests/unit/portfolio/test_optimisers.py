@@ -35,10 +35,18 @@ def market() -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def inputs(market: tuple) -> object:
     rets, mu, cov = market
-    sectors = {a: ("Tech" if i < 12 else "Health" if i < 24 else "Energy") for i, a in enumerate(rets)}
-    return prepare_inputs(list(rets.columns), mu.values, cov.values, returns=rets.values,
-                          current=np.full(N, 1 / N), benchmark=np.full(N, 1 / N),
-                          groups={"sector": sectors})
+    sectors = {
+        a: ("Tech" if i < 12 else "Health" if i < 24 else "Energy") for i, a in enumerate(rets)
+    }
+    return prepare_inputs(
+        list(rets.columns),
+        mu.values,
+        cov.values,
+        returns=rets.values,
+        current=np.full(N, 1 / N),
+        benchmark=np.full(N, 1 / N),
+        groups={"sector": sectors},
+    )
 
 
 def _vec(result: object, assets: list[str]) -> np.ndarray:
@@ -83,17 +91,20 @@ def test_hrp_matches_pyportfolioopt_exactly(market: tuple, inputs: object) -> No
 
 
 def test_black_litterman_posterior_matches_pyportfolioopt(market: tuple, inputs: object) -> None:
-    _, mu, cov = market
-    cfg = BlackLittermanConfig(views=(
-        {"weights": {"A01": 1.0}, "expected": 0.10},
-        {"weights": {"A05": 1.0, "A30": -1.0}, "expected": 0.02},
-    ))
+    _, _mu, cov = market
+    cfg = BlackLittermanConfig(
+        views=(
+            {"weights": {"A01": 1.0}, "expected": 0.10},
+            {"weights": {"A05": 1.0, "A30": -1.0}, "expected": 0.02},
+        )
+    )
     post_mu, post_cov = black_litterman(inputs, cfg)
     pi = 2.5 * cov.values @ np.full(N, 1 / N)
     p = np.zeros((2, N))
     p[0, 1], p[1, 5], p[1, 30] = 1.0, 1.0, -1.0
-    bl = BlackLittermanModel(cov, pi=pd.Series(pi, index=cov.index), P=p,
-                             Q=np.array([0.10, 0.02]), tau=0.05)
+    bl = BlackLittermanModel(
+        cov, pi=pd.Series(pi, index=cov.index), P=p, Q=np.array([0.10, 0.02]), tau=0.05
+    )
     np.testing.assert_allclose(post_mu, bl.bl_returns().to_numpy(), rtol=1e-10)
     np.testing.assert_allclose(post_cov, bl.bl_cov().to_numpy(), rtol=1e-10)
     res = optimise("black_litterman", inputs, views=[v.model_dump() for v in cfg.views])
@@ -132,8 +143,10 @@ def test_min_cvar_matches_riskfolio_objective(market: tuple, inputs: object) -> 
 
 
 def test_constraints_are_honoured(inputs: object) -> None:
-    caps = (GroupCap(map_name="sector", group="Tech", upper=0.2),
-            GroupCap(map_name="sector", group="Energy", lower=0.3, upper=0.5))
+    caps = (
+        GroupCap(map_name="sector", group="Tech", upper=0.2),
+        GroupCap(map_name="sector", group="Energy", lower=0.3, upper=0.5),
+    )
     res = optimise("max_sharpe", inputs, Constraints(upper=0.08, group_caps=caps))
     w = np.array(list(res.weights.values()))
     sectors = inputs.groups["sector"]  # type: ignore[attr-defined]
@@ -156,13 +169,18 @@ def test_infeasible_problems_name_the_binding_constraints(inputs: object) -> Non
         optimise("min_variance", inputs, Constraints(upper=0.02))
     assert exc.value.code == "infeasible"
     assert exc.value.extra["binding"] == ["upper bound 0.02 on every asset"]
-    caps = (GroupCap(map_name="sector", group="Tech", lower=0.7),
-            GroupCap(map_name="sector", group="Energy", lower=0.4))
+    caps = (
+        GroupCap(map_name="sector", group="Tech", lower=0.7),
+        GroupCap(map_name="sector", group="Energy", lower=0.4),
+    )
     with pytest.raises(ValidationError) as exc:
         optimise("min_variance", inputs, Constraints(group_caps=caps))
     # either cap, or allowing shorts in the third sector, would resolve it
     assert set(exc.value.extra["binding"]) == {
-        "sector Tech lower cap", "sector Energy lower cap", "lower bound 0.0 on every asset"}
+        "sector Tech lower cap",
+        "sector Energy lower cap",
+        "lower bound 0.0 on every asset",
+    }
     with pytest.raises(ValidationError, match="target return"):
         optimise("mean_variance", inputs, target_return=5.0)
 
@@ -174,8 +192,9 @@ def test_bad_inputs(inputs: object) -> None:
         prepare_inputs(["A", "B"], np.zeros(3), np.eye(3))
     with pytest.raises(ValidationError, match="NaN"):
         prepare_inputs(["A", "B"], [0.1, np.nan], np.eye(2))
-    repaired = prepare_inputs(["A", "B", "C"], np.full(3, 0.1),
-                              [[1, 0.9, 0.7], [0.9, 1, -0.9], [0.7, -0.9, 1]])
+    repaired = prepare_inputs(
+        ["A", "B", "C"], np.full(3, 0.1), [[1, 0.9, 0.7], [0.9, 1, -0.9], [0.7, -0.9, 1]]
+    )
     assert repaired.warnings and np.linalg.eigvalsh(repaired.cov).min() >= 0
     with pytest.raises(NotFoundError):
         optimise("nope", inputs)
@@ -183,6 +202,16 @@ def test_bad_inputs(inputs: object) -> None:
         optimise("mean_variance", inputs)
     with pytest.raises(ValidationError, match="takes no constraints"):
         optimise("hrp", inputs, Constraints(upper=0.5))
-    assert {"equal_weight", "inverse_volatility", "min_variance", "max_sharpe", "mean_variance",
-            "max_diversification", "risk_parity", "hrp", "black_litterman", "min_cvar",
-            "tracking_error"} <= set(OPTIMISERS.names())
+    assert {
+        "equal_weight",
+        "inverse_volatility",
+        "min_variance",
+        "max_sharpe",
+        "mean_variance",
+        "max_diversification",
+        "risk_parity",
+        "hrp",
+        "black_litterman",
+        "min_cvar",
+        "tracking_error",
+    } <= set(OPTIMISERS.names())

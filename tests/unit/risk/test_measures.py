@@ -40,7 +40,9 @@ def test_normal_var_is_the_closed_form(book: tuple) -> None:
         res = parametric_var(w, cov, confidence=conf, horizon=h)
         z = stats.norm.ppf(conf)
         assert res.var == pytest.approx(z * sigma * math.sqrt(h), rel=1e-12)
-        assert res.es == pytest.approx(stats.norm.pdf(z) / (1 - conf) * sigma * math.sqrt(h), rel=1e-12)
+        assert res.es == pytest.approx(
+            stats.norm.pdf(z) / (1 - conf) * sigma * math.sqrt(h), rel=1e-12
+        )
         assert sum(res.component_var) == pytest.approx(res.var, rel=1e-12)
         assert sum(res.component_es) == pytest.approx(res.es, rel=1e-12)
     mu = np.full(w.size, 0.001)
@@ -126,7 +128,9 @@ def test_monte_carlo_converges_and_is_reproducible(book: tuple) -> None:
     assert mc.var == pytest.approx(exact.var, rel=0.03)
     assert mc.es == pytest.approx(exact.es, rel=0.03)
     assert sum(mc.component_es) == pytest.approx(mc.es, rel=1e-6)
-    np.testing.assert_allclose(mc.component_var, exact.component_var, rtol=0.15, atol=exact.var * 0.01)
+    np.testing.assert_allclose(
+        mc.component_var, exact.component_var, rtol=0.15, atol=exact.var * 0.01
+    )
     again = monte_carlo_var(w, cov, confidence=0.99, scenarios=200_000, seed=5)
     assert again.var == mc.var and again.component_es == mc.component_es
     heavy = monte_carlo_var(w, cov, confidence=0.99, scenarios=200_000, distribution="t", dof=4)
@@ -134,7 +138,7 @@ def test_monte_carlo_converges_and_is_reproducible(book: tuple) -> None:
 
 
 def test_covariance_estimators(book: tuple) -> None:
-    _, cov, hist = book
+    _, _cov, hist = book
     sample = COVARIANCE_ESTIMATORS.get("sample")(hist)
     np.testing.assert_allclose(sample, np.cov(hist, rowvar=False), rtol=1e-12)
     lam = 0.94
@@ -146,8 +150,8 @@ def test_covariance_estimators(book: tuple) -> None:
         ref += wt * np.outer(row, row)
         wsum += wt
     np.testing.assert_allclose(ewma, ref / wsum, rtol=1e-10)
-    from pypfopt.risk_models import CovarianceShrinkage
     import pandas as pd
+    from pypfopt.risk_models import CovarianceShrinkage
 
     prices = pd.DataFrame(np.cumprod(1 + hist, axis=0))
     lw_ref = CovarianceShrinkage(prices, returns_data=False, frequency=1).ledoit_wolf()
@@ -163,7 +167,9 @@ def test_kupiec_and_christoffersen_by_hand() -> None:
     var = np.full(1000, stats.norm.ppf(0.99))
     res = var_backtest(losses, var, confidence=0.99)
     x, t, p = res.exceptions, 1000, 0.01
-    lr = -2 * ((t - x) * np.log(1 - p) + x * np.log(p) - (t - x) * np.log(1 - x / t) - x * np.log(x / t))
+    lr = -2 * (
+        (t - x) * np.log(1 - p) + x * np.log(p) - (t - x) * np.log(1 - x / t) - x * np.log(x / t)
+    )
     assert res.lr_pof == pytest.approx(lr, rel=1e-12)
     assert res.p_pof == pytest.approx(stats.chi2.sf(lr, 1))
     clustered = np.zeros(500)

@@ -16,10 +16,20 @@ from nautilus.risk.stress import (
 BOOK = [
     Exposure(instrument_id="AAPL.XNAS", value=1_000_000, sector="Technology", beta=1.2),
     Exposure(instrument_id="JPM.XNYS", value=500_000, sector="Financials", beta=1.1),
-    Exposure(instrument_id="TLT.XNAS", value=800_000, asset_class="bond", beta=0.0,
-             duration=17.0, convexity=350.0),
-    Exposure(instrument_id="SAP.XETR", value=300_000, sector="Technology", beta=0.9, currency="EUR"),
-    Exposure(instrument_id="SPX_P.OPRA", value=-20_000, asset_class="option", beta=-3.0, vega=4_000),
+    Exposure(
+        instrument_id="TLT.XNAS",
+        value=800_000,
+        asset_class="bond",
+        beta=0.0,
+        duration=17.0,
+        convexity=350.0,
+    ),
+    Exposure(
+        instrument_id="SAP.XETR", value=300_000, sector="Technology", beta=0.9, currency="EUR"
+    ),
+    Exposure(
+        instrument_id="SPX_P.OPRA", value=-20_000, asset_class="option", beta=-3.0, vega=4_000
+    ),
 ]
 
 

@@ -16,8 +16,9 @@ from nautilus.portfolio.optimisers.hrp import hrp_weights
 from nautilus.portfolio.optimisers.library import black_litterman
 
 
-def optimise(name: str, inputs: PortfolioInputs, constraints: Constraints | None = None,
-             **params: object) -> OptimisationResult:
+def optimise(
+    name: str, inputs: PortfolioInputs, constraints: Constraints | None = None, **params: object
+) -> OptimisationResult:
     """Run the registered optimiser ``name`` with ``params`` validated by its config."""
     cls = OPTIMISERS.get(name)
     config = cls.config_class.model_validate(params) if params else None

@@ -110,8 +110,9 @@ def prepare_inputs(
     m = np.asarray(mu, dtype=np.float64).reshape(-1)
     c = np.asarray(cov, dtype=np.float64)
     if m.shape != (n,) or c.shape != (n, n):
-        raise ValidationError(f"mu {m.shape} / cov {c.shape} do not match {n} assets",
-                              code="misaligned")
+        raise ValidationError(
+            f"mu {m.shape} / cov {c.shape} do not match {n} assets", code="misaligned"
+        )
     for name, arr in (("mu", m), ("cov", c)):
         if not np.isfinite(arr).all():
             raise ValidationError(f"{name} contains NaN or infinite values", code="non_finite")
@@ -119,7 +120,9 @@ def prepare_inputs(
     c = (c + c.T) / 2
     if not is_psd(c):
         c = nearest_psd(c, eps=1e-10)
-        warnings.append("covariance was not positive semi-definite; repaired by eigenvalue clipping")
+        warnings.append(
+            "covariance was not positive semi-definite; repaired by eigenvalue clipping"
+        )
         log.warning("covariance repaired (not PSD) for %d assets", n)
 
     def vec(x: Any, name: str) -> Vector | None:
@@ -137,10 +140,17 @@ def prepare_inputs(
             raise ValidationError(f"returns must be (periods, {n})", code="misaligned")
         if not np.isfinite(r).all():
             raise ValidationError("returns contain NaN or infinite values", code="non_finite")
-    return PortfolioInputs(assets=list(assets), mu=m, cov=c, returns=r,
-                           current=vec(current, "current weights"),
-                           benchmark=vec(benchmark, "benchmark weights"), groups=groups or {},
-                           risk_free=risk_free, warnings=warnings)
+    return PortfolioInputs(
+        assets=list(assets),
+        mu=m,
+        cov=c,
+        returns=r,
+        current=vec(current, "current weights"),
+        benchmark=vec(benchmark, "benchmark weights"),
+        groups=groups or {},
+        risk_free=risk_free,
+        warnings=warnings,
+    )
 
 
 def portfolio_stats(w: Vector, inputs: PortfolioInputs) -> tuple[float, float, float]:
@@ -163,14 +173,20 @@ class Optimiser(abc.ABC):
     def weights(self, inputs: PortfolioInputs, constraints: Constraints) -> tuple[Vector, str]:
         """Return (weights, solver name). Raise ValidationError when infeasible."""
 
-    def optimise(self, inputs: PortfolioInputs, constraints: Constraints | None = None) -> OptimisationResult:
+    def optimise(
+        self, inputs: PortfolioInputs, constraints: Constraints | None = None
+    ) -> OptimisationResult:
         cons = constraints or Constraints()
         w, solver = self.weights(inputs, cons)
         w = np.where(np.abs(w) < 1e-12, 0.0, w)
         ret, vol, sharpe = portfolio_stats(w, inputs)
         return OptimisationResult(
-            optimiser=self.name, weights=dict(zip(inputs.assets, w.tolist(), strict=True)),
-            expected_return=ret, volatility=vol, sharpe=sharpe, solver=solver,
+            optimiser=self.name,
+            weights=dict(zip(inputs.assets, w.tolist(), strict=True)),
+            expected_return=ret,
+            volatility=vol,
+            sharpe=sharpe,
+            solver=solver,
             warnings=list(inputs.warnings),
         )
 

@@ -16,7 +16,9 @@ from scipy.spatial.distance import squareform
 Vector = npt.NDArray[np.float64]
 
 
-def quasi_diagonal_order(corr: npt.NDArray[np.float64], method: str = "single") -> npt.NDArray[np.int64]:
+def quasi_diagonal_order(
+    corr: npt.NDArray[np.float64], method: str = "single"
+) -> npt.NDArray[np.int64]:
     dist = np.sqrt(np.clip((1.0 - corr) / 2.0, 0.0, 1.0))
     np.fill_diagonal(dist, 0.0)
     link = sch.linkage(squareform(dist, checks=False), method)
@@ -30,8 +32,11 @@ def _cluster_variance(cov: npt.NDArray[np.float64], idx: npt.NDArray[np.int64]) 
     return float(ivp @ sub @ ivp)
 
 
-def hrp_weights(cov: npt.NDArray[np.float64], corr: npt.NDArray[np.float64] | None = None,
-                method: str = "single") -> Vector:
+def hrp_weights(
+    cov: npt.NDArray[np.float64],
+    corr: npt.NDArray[np.float64] | None = None,
+    method: str = "single",
+) -> Vector:
     """HRP weights in the original asset order (sum to one, all >= 0)."""
     c = np.asarray(cov, dtype=np.float64)
     if corr is None:
@@ -41,8 +46,12 @@ def hrp_weights(cov: npt.NDArray[np.float64], corr: npt.NDArray[np.float64] | No
     w = np.ones(c.shape[0])
     clusters = [order]
     while clusters:
-        clusters = [part for cl in clusters if len(cl) > 1
-                    for part in (cl[: len(cl) // 2], cl[len(cl) // 2:])]
+        clusters = [
+            part
+            for cl in clusters
+            if len(cl) > 1
+            for part in (cl[: len(cl) // 2], cl[len(cl) // 2 :])
+        ]
         for i in range(0, len(clusters), 2):
             left, right = clusters[i], clusters[i + 1]
             v_left, v_right = _cluster_variance(c, left), _cluster_variance(c, right)

@@ -31,8 +31,9 @@ from nautilus.portfolio.optimisers.solve import (
 
 def _no_constraints(name: str, cons: Constraints) -> None:
     if cons != Constraints():
-        raise ValidationError(f"{name} takes no constraints; use an optimising method",
-                              code="unsupported_constraint")
+        raise ValidationError(
+            f"{name} takes no constraints; use an optimising method", code="unsupported_constraint"
+        )
 
 
 @OPTIMISERS.register("equal_weight")
@@ -59,8 +60,13 @@ class InverseVolatility(Optimiser):
         return inv / inv.sum(), "closed_form"
 
 
-def _min_quadratic(inputs: PortfolioInputs, cons: Constraints, p: Vector, q: Vector,
-                   extra: LinearRows | None = None) -> tuple[Vector, str]:
+def _min_quadratic(
+    inputs: PortfolioInputs,
+    cons: Constraints,
+    p: Vector,
+    q: Vector,
+    extra: LinearRows | None = None,
+) -> tuple[Vector, str]:
     """min ½ wᵀPw + qᵀw over every constraint (fast dense QP unless L1 constraints apply)."""
     check_feasible(inputs, cons, extra)
     if not needs_general_solver(cons):
@@ -72,7 +78,7 @@ def _min_quadratic(inputs: PortfolioInputs, cons: Constraints, p: Vector, q: Vec
     w = cp.Variable(len(inputs.assets))
     c = cvx_constraints(w, inputs, cons)
     if extra is not None:
-        ae, be, ag, bg = extra.matrices(len(inputs.assets))
+        _ae, _be, ag, bg = extra.matrices(len(inputs.assets))
         c.append(ag @ w >= bg)
     prob = cp.Problem(cp.Minimize(0.5 * cp.quad_form(w, cp.psd_wrap(p)) + q @ w), c)
     return solve_cvx(prob, lambda: w.value)
@@ -98,7 +104,9 @@ class MeanVarianceConfig(FrozenConfig):
 
     @model_validator(mode="after")
     def _one(self) -> MeanVarianceConfig:
-        given = [x for x in (self.target_return, self.target_risk, self.risk_aversion) if x is not None]
+        given = [
+            x for x in (self.target_return, self.target_risk, self.risk_aversion) if x is not None
+        ]
         if len(given) != 1:
             raise ValueError("give exactly one of target_return, target_risk, risk_aversion")
         return self
@@ -130,7 +138,9 @@ class MeanVariance(Optimiser):
         return solve_cvx(prob, lambda: w.value)
 
 
-def _max_ratio(inputs: PortfolioInputs, cons: Constraints, excess: Vector, label: str) -> tuple[Vector, str]:
+def _max_ratio(
+    inputs: PortfolioInputs, cons: Constraints, excess: Vector, label: str
+) -> tuple[Vector, str]:
     """Maximise excessᵀw / sqrt(wᵀΣw) through y = k w (Cornuejols–Tütüncü transformation)."""
     if not cons.long_only:
         raise ValidationError(f"{label} needs long-only bounds", code="unsupported_constraint")
@@ -203,15 +213,19 @@ class RiskParity(Optimiser):
         if self.config.budgets is not None:
             unknown = set(self.config.budgets) - set(inputs.assets)
             if unknown:
-                raise ValidationError(f"budgets for unknown assets: {sorted(unknown)}",
-                                      code="unknown_asset")
+                raise ValidationError(
+                    f"budgets for unknown assets: {sorted(unknown)}", code="unknown_asset"
+                )
             b = np.array([self.config.budgets.get(a, 0.0) for a in inputs.assets])
             if (b <= 0).any():
-                raise ValidationError("every asset needs a positive risk budget", code="out_of_range")
+                raise ValidationError(
+                    "every asset needs a positive risk budget", code="out_of_range"
+                )
             b = b / b.sum()
         y = cp.Variable(n)
-        prob = cp.Problem(cp.Minimize(0.5 * cp.quad_form(y, cp.psd_wrap(inputs.cov))
-                                      - b @ cp.log(y)))
+        prob = cp.Problem(
+            cp.Minimize(0.5 * cp.quad_form(y, cp.psd_wrap(inputs.cov)) - b @ cp.log(y))
+        )
         yv, solver = solve_cvx(prob, lambda: y.value, solvers=("CLARABEL", "SCS"))
         yv = _newton_polish(inputs.cov, b, np.maximum(yv, 1e-12))
         return yv / yv.sum(), solver
@@ -292,7 +306,9 @@ class TrackingErrorConstrained(Optimiser):
 
     def weights(self, inputs: PortfolioInputs, constraints: Constraints) -> tuple[Vector, str]:
         if inputs.benchmark is None:
-            raise ValidationError("tracking_error needs benchmark weights", code="missing_benchmark")
+            raise ValidationError(
+                "tracking_error needs benchmark weights", code="missing_benchmark"
+            )
         check_feasible(inputs, constraints)
         n = len(inputs.assets)
         w = cp.Variable(n)
@@ -320,14 +336,18 @@ class BlackLittermanConfig(FrozenConfig):
 def black_litterman(inputs: PortfolioInputs, cfg: BlackLittermanConfig) -> tuple[Vector, Vector]:
     """Posterior (mean, covariance): π = δΣw_mkt; Ω = diag(τ P Σ Pᵀ) (He–Litterman)."""
     if inputs.benchmark is None:
-        raise ValidationError("black_litterman needs market (benchmark) weights", code="missing_benchmark")
+        raise ValidationError(
+            "black_litterman needs market (benchmark) weights", code="missing_benchmark"
+        )
     index = {a: i for i, a in enumerate(inputs.assets)}
     k, n = len(cfg.views), len(inputs.assets)
     p = np.zeros((k, n))
     for i, view in enumerate(cfg.views):
         for asset, coef in view.weights.items():
             if asset not in index:
-                raise ValidationError(f"view {i} names unknown asset {asset!r}", code="unknown_asset")
+                raise ValidationError(
+                    f"view {i} names unknown asset {asset!r}", code="unknown_asset"
+                )
             p[i, index[asset]] = coef
     q = np.array([v.expected for v in cfg.views])
     sigma = inputs.cov
@@ -350,9 +370,16 @@ class BlackLitterman(Optimiser):
 
     def weights(self, inputs: PortfolioInputs, constraints: Constraints) -> tuple[Vector, str]:
         mu, cov = black_litterman(inputs, self.config)
-        post = PortfolioInputs(assets=inputs.assets, mu=mu, cov=cov, returns=inputs.returns,
-                               current=inputs.current, benchmark=inputs.benchmark,
-                               groups=inputs.groups, risk_free=inputs.risk_free)
+        post = PortfolioInputs(
+            assets=inputs.assets,
+            mu=mu,
+            cov=cov,
+            returns=inputs.returns,
+            current=inputs.current,
+            benchmark=inputs.benchmark,
+            groups=inputs.groups,
+            risk_free=inputs.risk_free,
+        )
         if self.config.objective == "max_sharpe":
             return MaxSharpe().weights(post, constraints)
         if self.config.objective == "min_variance":

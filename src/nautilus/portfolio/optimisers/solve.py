@@ -98,8 +98,9 @@ def linear_rows(
             raise ValidationError(f"no group map named {cap.map_name!r}", code="unknown_group_map")
         member = np.array([1.0 if mapping.get(a) == cap.group else 0.0 for a in inputs.assets])
         if not member.any():
-            raise ValidationError(f"group {cap.group!r} of {cap.map_name!r} has no assets",
-                                  code="empty_group")
+            raise ValidationError(
+                f"group {cap.group!r} of {cap.map_name!r} has no assets", code="empty_group"
+            )
         label = f"{cap.map_name} {cap.group}"
         if homogeneous:
             rows.ge(member - cap.lower * ones, 0.0, f"{label} lower cap")
@@ -110,7 +111,9 @@ def linear_rows(
     return rows
 
 
-def cvx_constraints(w: cp.Variable, inputs: PortfolioInputs, cons: Constraints) -> list[cp.Constraint]:
+def cvx_constraints(
+    w: cp.Variable, inputs: PortfolioInputs, cons: Constraints
+) -> list[cp.Constraint]:
     """All constraints (incl. turnover and gross exposure) on the weight variable ``w``."""
     rows = linear_rows(inputs, cons)
     n = len(inputs.assets)
@@ -133,7 +136,9 @@ def needs_general_solver(cons: Constraints) -> bool:
     return cons.max_turnover is not None or cons.gross_limit is not None
 
 
-def check_feasible(inputs: PortfolioInputs, cons: Constraints, extra: LinearRows | None = None) -> None:
+def check_feasible(
+    inputs: PortfolioInputs, cons: Constraints, extra: LinearRows | None = None
+) -> None:
     """Raise ValidationError naming the conflicting constraints if no weights satisfy them."""
     n = len(inputs.assets)
     rows = linear_rows(inputs, cons)
@@ -149,8 +154,15 @@ def check_feasible(inputs: PortfolioInputs, cons: Constraints, extra: LinearRows
         # turnover / gross via split variables w = p - m (p, m >= 0)
         if cons.max_turnover is not None or cons.gross_limit is not None:
             return _feasible_with_l1(inputs, cons, ae, be, ag[keep], bg[keep], skip)
-        res = linprog(np.zeros(n), A_ub=a_ub, b_ub=b_ub, A_eq=ae if len(be) else None,
-                      b_eq=be if len(be) else None, bounds=[(None, None)] * n, method="highs")
+        res = linprog(
+            np.zeros(n),
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=ae if len(be) else None,
+            b_eq=be if len(be) else None,
+            bounds=[(None, None)] * n,
+            method="highs",
+        )
         return bool(res.status == 0)
 
     if feasible(set()):
@@ -170,7 +182,12 @@ def check_feasible(inputs: PortfolioInputs, cons: Constraints, extra: LinearRows
 
 
 def _feasible_with_l1(
-    inputs: PortfolioInputs, cons: Constraints, ae: Matrix, be: Vector, ag: Matrix, bg: Vector,
+    inputs: PortfolioInputs,
+    cons: Constraints,
+    ae: Matrix,
+    be: Vector,
+    ag: Matrix,
+    bg: Vector,
     skip: set[str],
 ) -> bool:
     n = len(inputs.assets)
