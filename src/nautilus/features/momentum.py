@@ -1,0 +1,472 @@
+"""Momentum oscillators: RSI, CMO, stochastics, CCI, MFI, rate of change, Williams %R, ...
+
+Oscillators are in percent points; ROC-style outputs say their unit in the docstring. TA-Lib
+conventions are kept where TA-Lib has the indicator: a zero denominator (``|d| < 1e-8`` for
+``TA_IS_ZERO``) yields 0, not NaN.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+from pydantic import Field
+
+from nautilus.core.config import FrozenConfig
+from nautilus.features.base import Indicator, register
+from nautilus.features.primitives import (
+    NAN,
+    is_zero,
+    is_zero_or_neg,
+)
+
+PERIOD_MAX = 100_000
+
+
+def _period(default: int, lo: int = 2) -> int:
+    return Field(default, ge=lo, le=PERIOD_MAX, description="window length in bars")  # type: ignore[no-any-return]
+
+
+# --- RSI / CMO -----------------------------------------------------------------------------
+
+
+class RSIConfig(FrozenConfig):
+    """Wilder's relative strength index of ``close`` (TA-Lib RSI: gains and losses seeded with
+    their simple average over the first ``timeperiod`` changes, then Wilder-smoothed).
+
+    Warm-up: ``timeperiod`` leading NaNs. Units: percent points, 0..100 (0 when there is no
+    movement at all).
+    """
+
+    timeperiod: int = _period(14)
+
+
+@njit(cache=True, fastmath={"contract"})
+def _wilder_osc(x, start, stop, p, st, out, cmo):  # type: ignore[no-untyped-def]
+    n = int(p[0])
+    a = (n - 1) / n
+    b = 1.0 / n
+    c = x[0]
+    t0 = int(st[0]) - start
+    gain, loss = st[1], st[2]
+    for i in range(start, stop):
+        t = t0 + i
+        if t == 0:
+            out[0, i - start] = NAN
+            continue
+        d = c[i] - c[i - 1]
+        up = max(d, 0.0)
+        dn = max(-d, 0.0)
+        if t > n:
+            # Wilder smoothing (g*(n-1) + up)/n written as g*a + up*b: no division on the
+            # dependency chain (differs from TA-Lib's rounding by ~1e-16 relative)
+            loss = loss * a + dn * b
+            gain = gain * a + up * b
+        else:
+            loss += dn
+            gain += up
+            if t < n:
+                out[0, i - start] = NAN
+                continue
+            loss /= n
+            gain /= n
+        s = gain + loss
+        if is_zero(s):
+            out[0, i - start] = 0.0
+        elif cmo:
+            out[0, i - start] = 100.0 * ((gain - loss) / s)
+        else:
+            out[0, i - start] = 100.0 * (gain / s)
+    st[1], st[2] = gain, loss
+    st[0] += stop - start
+
+
+@njit(cache=True)
+def rsi_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    _wilder_osc(x, start, stop, p, st, out, False)
+
+
+@njit(cache=True)
+def cmo_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    _wilder_osc(x, start, stop, p, st, out, True)
+
+
+register(
+    Indicator(
+        "rsi",
+        "momentum",
+        ("close",),
+        ("rsi",),
+        RSIConfig,
+        rsi_kernel,
+        lambda c: 3,
+        lambda c: c.timeperiod,
+        history=lambda c: 1,
+        talib="RSI",
+    )
+)
+
+
+class CMOConfig(RSIConfig):
+    """Chande momentum oscillator 100*(G-L)/(G+L) with TA-Lib's Wilder-smoothed gains/losses.
+
+    Warm-up: ``timeperiod`` leading NaNs. Units: percent points, -100..100.
+    """
+
+
+register(
+    Indicator(
+        "cmo",
+        "momentum",
+        ("close",),
+        ("cmo",),
+        CMOConfig,
+        cmo_kernel,
+        lambda c: 3,
+        lambda c: c.timeperiod,
+        history=lambda c: 1,
+        talib="CMO",
+    )
+)
+
+
+# --- CCI -----------------------------------------------------------------------------------
+
+
+class CCIConfig(FrozenConfig):
+    """Commodity channel index of the typical price (TA-Lib CCI: mean absolute deviation,
+    constant 0.015, summed in TA-Lib's circular-buffer order).
+
+    Warm-up: ``timeperiod - 1`` leading NaNs. Units: dimensionless (typically -300..300).
+    """
+
+    timeperiod: int = _period(14)
+
+
+@njit(cache=True)
+def cci_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    n = int(p[0])
+    h, lo, c = x[0], x[1], x[2]
+    t0 = int(st[0]) - start
+    for i in range(start, stop):
+        t = t0 + i
+        last = (h[i] + lo[i] + c[i]) / 3
+        st[1 + t % n] = last
+        if t < n - 1:
+            out[0, i - start] = NAN
+            continue
+        avg = 0.0
+        for j in range(n):
+            avg += st[1 + j]
+        avg /= n
+        dev = 0.0
+        for j in range(n):
+            dev += math.fabs(st[1 + j] - avg)
+        d = last - avg
+        out[0, i - start] = d / (0.015 * (dev / n)) if d != 0.0 and dev != 0.0 else 0.0
+    st[0] += stop - start
+
+
+register(
+    Indicator(
+        "cci",
+        "momentum",
+        ("high", "low", "close"),
+        ("cci",),
+        CCIConfig,
+        cci_kernel,
+        lambda c: 1 + c.timeperiod,
+        lambda c: c.timeperiod - 1,
+        history=lambda c: 0,
+        talib="CCI",
+    )
+)
+
+
+# --- MFI -----------------------------------------------------------------------------------
+
+
+class MFIConfig(FrozenConfig):
+    """Money flow index (TA-Lib MFI): 100 * positive flow / total flow over the window, money
+    flow = typical price * volume. A total flow below 1.0 gives 0 (TA-Lib's guard).
+
+    Warm-up: ``timeperiod`` leading NaNs. Units: percent points.
+    """
+
+    timeperiod: int = _period(14)
+
+
+@njit(cache=True)
+def _flow(x, j):  # type: ignore[no-untyped-def]
+    tp = (x[0, j] + x[1, j] + x[2, j]) / 3.0
+    prev = (x[0, j - 1] + x[1, j - 1] + x[2, j - 1]) / 3.0
+    d = tp - prev
+    mf = tp * x[3, j]
+    if d < 0:
+        return 0.0, mf
+    if d > 0:
+        return mf, 0.0
+    return 0.0, 0.0
+
+
+@njit(cache=True)
+def mfi_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    n = int(p[0])
+    t0 = int(st[0]) - start
+    pos, neg = st[1], st[2]
+    for i in range(start, stop):
+        t = t0 + i
+        if t == 0:
+            out[0, i - start] = NAN
+            continue
+        if t > n:
+            a, b = _flow(x, i - n)
+            pos -= a
+            neg -= b
+        a, b = _flow(x, i)
+        pos += a
+        neg += b
+        if t < n:
+            out[0, i - start] = NAN
+            continue
+        s = pos + neg
+        out[0, i - start] = 0.0 if s < 1.0 else 100.0 * (pos / s)
+    st[1], st[2] = pos, neg
+    st[0] += stop - start
+
+
+register(
+    Indicator(
+        "mfi",
+        "momentum",
+        ("high", "low", "close", "volume"),
+        ("mfi",),
+        MFIConfig,
+        mfi_kernel,
+        lambda c: 3,
+        lambda c: c.timeperiod,
+        history=lambda c: c.timeperiod + 1,
+        talib="MFI",
+    )
+)
+
+
+# --- ROC family / MOM ----------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _change_kernel(x, start, stop, p, st, out, mode):  # type: ignore[no-untyped-def]
+    n = int(p[0])
+    c = x[0]
+    t0 = int(st[0]) - start
+    for i in range(start, stop):
+        t = t0 + i
+        if t < n:
+            out[0, i - start] = NAN
+            continue
+        prev = c[i - n]
+        if mode == 0:
+            out[0, i - start] = c[i] - prev
+        elif prev == 0.0:
+            out[0, i - start] = 0.0
+        elif mode == 1:
+            out[0, i - start] = ((c[i] / prev) - 1.0) * 100.0
+        elif mode == 2:
+            out[0, i - start] = (c[i] - prev) / prev
+        else:
+            out[0, i - start] = c[i] / prev
+    st[0] += stop - start
+
+
+@njit(cache=True)
+def mom_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    _change_kernel(x, start, stop, p, st, out, 0)
+
+
+@njit(cache=True)
+def roc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    _change_kernel(x, start, stop, p, st, out, 1)
+
+
+@njit(cache=True)
+def rocp_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    _change_kernel(x, start, stop, p, st, out, 2)
+
+
+@njit(cache=True)
+def rocr_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    _change_kernel(x, start, stop, p, st, out, 3)
+
+
+class MOMConfig(FrozenConfig):
+    """Momentum ``close_t - close_{t-n}`` (TA-Lib MOM).
+
+    Warm-up: ``timeperiod`` leading NaNs. Units: price.
+    """
+
+    timeperiod: int = _period(10, 1)
+
+
+class ROCConfig(FrozenConfig):
+    """Rate of change ``(close_t/close_{t-n} - 1) * 100`` (TA-Lib ROC; 0 if the old close is 0).
+
+    Warm-up: ``timeperiod`` leading NaNs. Units: percent.
+    """
+
+    timeperiod: int = _period(10, 1)
+
+
+class ROCPConfig(FrozenConfig):
+    """Rate of change as a fraction ``(close_t - close_{t-n}) / close_{t-n}`` (TA-Lib ROCP).
+
+    Warm-up: ``timeperiod`` leading NaNs. Units: fraction (0.01 = 1%).
+    """
+
+    timeperiod: int = _period(10, 1)
+
+
+class ROCRConfig(FrozenConfig):
+    """Price ratio ``close_t / close_{t-n}`` (TA-Lib ROCR).
+
+    Warm-up: ``timeperiod`` leading NaNs. Units: ratio.
+    """
+
+    timeperiod: int = _period(10, 1)
+
+
+for _name, _cfg, _k, _ta in (
+    ("mom", MOMConfig, mom_kernel, "MOM"),
+    ("roc", ROCConfig, roc_kernel, "ROC"),
+    ("rocp", ROCPConfig, rocp_kernel, "ROCP"),
+    ("rocr", ROCRConfig, rocr_kernel, "ROCR"),
+):
+    register(
+        Indicator(
+            _name,
+            "momentum",
+            ("close",),
+            (_name,),
+            _cfg,
+            _k,
+            lambda c: 1,
+            lambda c: c.timeperiod,
+            talib=_ta,
+        )
+    )
+
+
+# --- Ultimate oscillator -------------------------------------------------------------------
+
+
+class UltOscConfig(FrozenConfig):
+    """Ultimate oscillator (TA-Lib ULTOSC): buying pressure / true range over three windows,
+    weighted 4:2:1 from the shortest to the longest window.
+
+    Warm-up: ``max(periods)`` leading NaNs. Units: percent points.
+    """
+
+    timeperiod1: int = _period(7, 1)
+    timeperiod2: int = _period(14, 1)
+    timeperiod3: int = _period(28, 1)
+
+
+@njit(cache=True)
+def _ult_terms(x, j):  # type: ignore[no-untyped-def]
+    lo, hi, cy = x[1, j], x[0, j], x[2, j - 1]
+    true_low = lo if lo < cy else cy
+    bp = x[2, j] - true_low
+    tr = hi - lo
+    d = math.fabs(cy - hi)
+    if d > tr:
+        tr = d
+    d = math.fabs(cy - lo)
+    if d > tr:
+        tr = d
+    return bp, tr
+
+
+@njit(cache=True)
+def ultosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    a, b, c = int(p[0]), int(p[1]), int(p[2])
+    if a > b:
+        a, b = b, a
+    if b > c:
+        b, c = c, b
+    if a > b:
+        a, b = b, a
+    per = (a, b, c)
+    mx = c
+    t0 = int(st[0]) - start
+    for i in range(start, stop):
+        t = t0 + i
+        out[0, i - start] = NAN
+        if t == 0:
+            continue
+        bp, tr = _ult_terms(x, i)
+        for k in range(3):
+            if t >= mx - per[k] + 1:
+                st[1 + 2 * k] += bp
+                st[2 + 2 * k] += tr
+        if t < mx:
+            continue
+        o = 0.0
+        if not is_zero(st[2]):
+            o += 4.0 * (st[1] / st[2])
+        if not is_zero(st[4]):
+            o += 2.0 * (st[3] / st[4])
+        if not is_zero(st[6]):
+            o += st[5] / st[6]
+        for k in range(3):
+            bp, tr = _ult_terms(x, i - per[k] + 1)
+            st[1 + 2 * k] -= bp
+            st[2 + 2 * k] -= tr
+        out[0, i - start] = 100.0 * (o / 7.0)
+    st[0] += stop - start
+
+
+register(
+    Indicator(
+        "ultosc",
+        "momentum",
+        ("high", "low", "close"),
+        ("ultosc",),
+        UltOscConfig,
+        ultosc_kernel,
+        lambda c: 7,
+        lambda c: max(c.timeperiod1, c.timeperiod2, c.timeperiod3),
+        talib="ULTOSC",
+    )
+)
+
+
+# --- BOP -----------------------------------------------------------------------------------
+
+
+class BOPConfig(FrozenConfig):
+    """Balance of power ``(close - open)/(high - low)`` (TA-Lib BOP; 0 when high - low < 1e-8).
+
+    Warm-up: none. Units: dimensionless, -1..1.
+    """
+
+
+@njit(cache=True)
+def bop_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    for i in range(start, stop):
+        r = x[1, i] - x[2, i]
+        out[0, i - start] = 0.0 if is_zero_or_neg(r) else (x[3, i] - x[0, i]) / r
+    st[0] += stop - start
+
+
+register(
+    Indicator(
+        "bop",
+        "momentum",
+        ("open", "high", "low", "close"),
+        ("bop",),
+        BOPConfig,
+        bop_kernel,
+        lambda c: 1,
+        lambda c: 0,
+        talib="BOP",
+    )
+)

@@ -1,0 +1,193 @@
+"""Price-level studies: volume-weighted averages (rolling VWMA, session VWAP) and the
+midpoint/midprice of the rolling range.
+
+All outputs are in price units. Kernels follow the contract in :mod:`nautilus.features.base`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from pydantic import Field
+
+from nautilus.core.config import FrozenConfig
+from nautilus.core.time import NS_PER_DAY
+from nautilus.features.base import Indicator, register
+from nautilus.features.primitives import NAN, window_max, window_min
+
+PERIOD_MAX = 100_000
+
+
+# --- VWMA ----------------------------------------------------------------------------------
+
+
+class VWMAConfig(FrozenConfig):
+    """Volume-weighted moving average: sum(close*volume)/sum(volume) over the window.
+
+    Warm-up: ``timeperiod - 1`` leading NaNs; a window with zero total volume gives NaN.
+    Units: price.
+    """
+
+    timeperiod: int = Field(20, ge=2, le=PERIOD_MAX, description="window length in bars")
+
+
+@njit(cache=True)
+def vwma_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    n = int(p[0])
+    c = x[0]
+    vol = x[1]
+    t0 = int(st[0]) - start
+    spv, sv = st[1], st[2]
+    for i in range(start, stop):
+        t = t0 + i
+        spv += c[i] * vol[i]
+        sv += vol[i]
+        if t >= n - 1:
+            out[0, i - start] = spv / sv if sv != 0.0 else NAN
+            j = i - n + 1
+            spv -= c[j] * vol[j]
+            sv -= vol[j]
+        else:
+            out[0, i - start] = NAN
+    st[1], st[2] = spv, sv
+    st[0] += stop - start
+
+
+register(
+    Indicator(
+        "vwma",
+        "overlap",
+        ("close", "volume"),
+        ("vwma",),
+        VWMAConfig,
+        vwma_kernel,
+        lambda c: 3,
+        lambda c: c.timeperiod - 1,
+    )
+)
+
+
+# --- session VWAP --------------------------------------------------------------------------
+
+
+class VWAPConfig(FrozenConfig):
+    """Session VWAP of the typical price (high+low+close)/3, reset at every session start.
+
+    Sessions are ``[offset + k*length, offset + (k+1)*length)`` in int ns UTC of the bar
+    timestamp (e.g. length one day and offset 13:30 UTC for a US equity day). Warm-up: none
+    (0 NaNs); a session with zero volume so far gives NaN. Units: price.
+    """
+
+    session_length_ns: int = Field(
+        NS_PER_DAY, ge=1, le=366 * NS_PER_DAY, description="session length, ns"
+    )
+    session_offset_ns: int = Field(
+        0, ge=0, le=366 * NS_PER_DAY, description="session start offset from the epoch grid, ns"
+    )
+
+
+def session_index(ts: np.ndarray, cfg: VWAPConfig) -> np.ndarray:
+    """Session number of each int-ns timestamp (exact in int64, then as float64)."""
+    ts64 = np.asarray(ts, dtype=np.int64)
+    return ((ts64 - cfg.session_offset_ns) // cfg.session_length_ns).astype(np.float64)
+
+
+@njit(cache=True)
+def vwap_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    h, lo, c, vol, sess = x[0], x[1], x[2], x[3], x[4]
+    cum_pv, cum_v, last = st[1], st[2], st[3]
+    first = st[0] == 0
+    for i in range(start, stop):
+        if first or sess[i] != last:
+            cum_pv = 0.0
+            cum_v = 0.0
+            last = sess[i]
+            first = False
+        tp = (h[i] + lo[i] + c[i]) / 3.0
+        cum_pv += tp * vol[i]
+        cum_v += vol[i]
+        out[0, i - start] = cum_pv / cum_v if cum_v != 0.0 else NAN
+    st[1], st[2], st[3] = cum_pv, cum_v, last
+    st[0] += stop - start
+
+
+register(
+    Indicator(
+        "vwap",
+        "overlap",
+        ("high", "low", "close", "volume", "ts"),
+        ("vwap",),
+        VWAPConfig,
+        vwap_kernel,
+        lambda c: 4,
+        lambda c: 0,
+        ts_transform=session_index,
+    )
+)
+
+
+# --- MIDPOINT / MIDPRICE -------------------------------------------------------------------
+
+
+class MidpointConfig(FrozenConfig):
+    """(highest close + lowest close)/2 over the window (TA-Lib MIDPOINT).
+
+    Warm-up: ``timeperiod - 1`` leading NaNs. Units: price.
+    """
+
+    timeperiod: int = Field(14, ge=2, le=PERIOD_MAX, description="window length in bars")
+
+
+@njit(cache=True)
+def midpoint_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    n = int(p[0])
+    t0 = int(st[0]) - start
+    if st[0] == 0:
+        st[2] = -1.0
+        st[4] = -1.0
+    for i in range(start, stop):
+        t = t0 + i
+        if t >= n - 1:
+            hi = window_max(x[0], i, t, n, st, 1)
+            lo = window_min(x[x.shape[0] - 1], i, t, n, st, 3)
+            out[0, i - start] = (hi + lo) / 2.0
+        else:
+            out[0, i - start] = NAN
+    st[0] += stop - start
+
+
+register(
+    Indicator(
+        "midpoint",
+        "overlap",
+        ("close",),
+        ("midpoint",),
+        MidpointConfig,
+        midpoint_kernel,
+        lambda c: 5,
+        lambda c: c.timeperiod - 1,
+        talib="MIDPOINT",
+    )
+)
+
+
+class MidpriceConfig(MidpointConfig):
+    """(highest high + lowest low)/2 over the window (TA-Lib MIDPRICE).
+
+    Warm-up: ``timeperiod - 1`` leading NaNs. Units: price.
+    """
+
+
+register(
+    Indicator(
+        "midprice",
+        "overlap",
+        ("high", "low"),
+        ("midprice",),
+        MidpriceConfig,
+        midpoint_kernel,
+        lambda c: 5,
+        lambda c: c.timeperiod - 1,
+        talib="MIDPRICE",
+    )
+)

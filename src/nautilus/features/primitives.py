@@ -1,0 +1,251 @@
+"""Numba building blocks shared by the indicator kernels.
+
+Every helper keeps its state in a slice of the kernel's state vector ``st`` starting at offset
+``o`` so that composite indicators (MACD, Stochastic, TRIX, ...) can chain them and the
+streaming twin can resume them bar by bar. Raw-input helpers read past bars directly from the
+input row (the kernel's history); helpers over intermediate series keep a ring buffer in ``st``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+NAN = np.nan
+EPS_ZERO = 1e-8
+"""TA-Lib's ``TA_IS_ZERO`` threshold: ``|v| < 1e-8`` counts as zero (an absolute threshold)."""
+
+
+@njit(cache=True)
+def all_finite(x: np.ndarray) -> bool:
+    """True if every element of the 2-D array is finite (one pass, no temporary)."""
+    for k in range(x.shape[0]):
+        row = x[k]
+        for i in range(row.shape[0]):
+            if not math.isfinite(row[i]):
+                return False
+    return True
+
+
+@njit(cache=True)
+def is_zero(v: float) -> bool:
+    """TA-Lib ``TA_IS_ZERO``."""
+    return -EPS_ZERO < v < EPS_ZERO
+
+
+@njit(cache=True)
+def is_zero_or_neg(v: float) -> bool:
+    """TA-Lib ``TA_IS_ZERO_OR_NEG``."""
+    return v < EPS_ZERO
+
+
+@njit(cache=True)
+def true_range(h: float, low: float, prev_close: float) -> float:
+    """TA-Lib ``TRUE_RANGE``: max(h - l, |h - prev close|, |l - prev close|).
+
+    Written with ``max`` (branch-free); for finite inputs identical to TA-Lib's comparisons.
+    """
+    return max(max(h - low, math.fabs(prev_close - h)), math.fabs(low - prev_close))
+
+
+@njit(cache=True, inline="always")
+def roll_max(row: np.ndarray, i: int, t: int, n: int, st: np.ndarray, o: int) -> float:
+    """Highest ``row`` over the bars ``t-n+1..t`` (``t >= n-1``); state: st[o]=value, st[o+1]=bar.
+
+    TA-Lib's tracking scheme: rescan the window only when the highest bar leaves it; ties go to
+    the latest bar. ``st[o+1]`` must start below 0 (the kernel initialises it to -1).
+    """
+    trailing = t - n + 1
+    v = row[i]
+    if st[o + 1] < trailing:
+        hi_t = trailing
+        hi = row[i - (t - trailing)]
+        for j in range(trailing + 1, t + 1):
+            w = row[i - (t - j)]
+            if w >= hi:
+                hi = w
+                hi_t = j
+        st[o] = hi
+        st[o + 1] = hi_t
+    elif v >= st[o]:
+        st[o] = v
+        st[o + 1] = t
+    return st[o]
+
+
+@njit(cache=True, inline="always")
+def roll_min(row: np.ndarray, i: int, t: int, n: int, st: np.ndarray, o: int) -> float:
+    """Lowest ``row`` over the bars ``t-n+1..t``; the mirror of :func:`roll_max`."""
+    trailing = t - n + 1
+    v = row[i]
+    if st[o + 1] < trailing:
+        lo_t = trailing
+        lo = row[i - (t - trailing)]
+        for j in range(trailing + 1, t + 1):
+            w = row[i - (t - j)]
+            if w <= lo:
+                lo = w
+                lo_t = j
+        st[o] = lo
+        st[o + 1] = lo_t
+    elif v <= st[o]:
+        st[o] = v
+        st[o + 1] = t
+    return st[o]
+
+
+@njit(cache=True)
+def ema_step(st: np.ndarray, o: int, n: int, k: float, v: float) -> float:
+    """EMA seeded with the SMA of its first ``n`` inputs (TA-Lib default compatibility).
+
+    State: st[o] = inputs seen, st[o+1] = running seed sum, then the EMA. NaN while warming up.
+    """
+    c = st[o]
+    st[o] = c + 1.0
+    if c < n - 1:
+        st[o + 1] += v
+        return NAN
+    if c == n - 1:
+        e = (st[o + 1] + v) / n
+        st[o + 1] = e
+        return e
+    e = (v - st[o + 1]) * k + st[o + 1]
+    st[o + 1] = e
+    return e
+
+
+@njit(cache=True)
+def sma_ring_step(st: np.ndarray, o: int, n: int, v: float) -> float:
+    """SMA over an intermediate series; state: st[o]=count, st[o+1]=sum, st[o+2:o+2+n]=ring.
+
+    Same operation order as TA-Lib ``INT_SMA``: add the new value, divide, then drop the oldest.
+    """
+    c = int(st[o])
+    st[o] = c + 1
+    pos = c % n
+    st[o + 2 + pos] = v
+    st[o + 1] += v
+    if c < n - 1:
+        return NAN
+    r = st[o + 1] / n
+    tp = pos + 1
+    if tp == n:
+        tp = 0
+    st[o + 1] -= st[o + 2 + tp]
+    return r
+
+
+@njit(cache=True)
+def ring_push(st: np.ndarray, o: int, n: int, v: float) -> int:
+    """Append ``v`` to the ring st[o+1:o+1+n] (st[o] = count); returns the new count."""
+    c = int(st[o])
+    st[o + 1 + c % n] = v
+    st[o] = c + 1
+    return c + 1
+
+
+@njit(cache=True)
+def ring_max(st: np.ndarray, o: int, n: int) -> float:
+    """Max of a full ring (``n`` values)."""
+    m = st[o + 1]
+    for j in range(1, n):
+        if st[o + 1 + j] > m:
+            m = st[o + 1 + j]
+    return m
+
+
+@njit(cache=True)
+def ring_min(st: np.ndarray, o: int, n: int) -> float:
+    """Min of a full ring (``n`` values)."""
+    m = st[o + 1]
+    for j in range(1, n):
+        if st[o + 1 + j] < m:
+            m = st[o + 1 + j]
+    return m
+
+
+@njit(cache=True)
+def ring_wma(st: np.ndarray, o: int, n: int) -> float:
+    """Linearly weighted mean of a full ring, weight n on the newest value, 1 on the oldest."""
+    c = int(st[o])
+    num = 0.0
+    for w in range(1, n + 1):
+        num += w * st[o + 1 + (c - n + w - 1) % n]
+    return num / (n * (n + 1) / 2.0)
+
+
+@njit(cache=True)
+def wma_raw_step(row: np.ndarray, i: int, t: int, n: int, st: np.ndarray, o: int) -> float:
+    """TA-Lib WMA recurrence over a raw input row; state: st[o]=sum, st[o+1]=sub, st[o+2]=trail."""
+    v = row[i]
+    if t < n - 1:
+        st[o + 1] += v
+        st[o] += v * (t + 1)
+        return NAN
+    st[o + 1] += v
+    st[o + 1] -= st[o + 2]
+    st[o] += v * n
+    st[o + 2] = row[i - (n - 1)]
+    r = st[o] / ((n * (n + 1)) >> 1)
+    st[o] -= st[o + 1]
+    return r
+
+
+@njit(cache=True)
+def anchored_moments(row: np.ndarray, i: int, t: int, n: int, st: np.ndarray, o: int) -> float:
+    """Population variance of ``row`` over the bars ``t-n+1..t`` (call for every ``t >= n-1``).
+
+    Running sums of deviations from an anchor K (st[o]); every ``n`` bars K is reset to the
+    current value and the sums are recomputed exactly over the window, so rounding error stays
+    at O(n) operations on small numbers instead of growing with the series or cancelling in
+    E[x^2] - E[x]^2. State: st[o]=K, st[o+1]=sum(x-K), st[o+2]=sum((x-K)^2); the window mean is
+    ``K + st[o+1]/n``.
+    """
+    if (t - n + 1) % n == 0:
+        k = row[i]
+        s1 = 0.0
+        s2 = 0.0
+        for j in range(i - n + 1, i + 1):
+            d = row[j] - k
+            s1 += d
+            s2 += d * d
+        st[o] = k
+    else:
+        k = st[o]
+        d = row[i] - k
+        e = row[i - n] - k
+        s1 = st[o + 1] + d - e
+        s2 = st[o + 2] + d * d - e * e
+    st[o + 1] = s1
+    st[o + 2] = s2
+    m = s1 / n
+    return s2 / n - m * m
+
+
+SCAN_MAX = 64
+"""Windows up to this length are scanned directly (branch-free, vectorisable); longer ones use
+the TA-Lib tracking scheme of :func:`roll_max` / :func:`roll_min`."""
+
+
+@njit(cache=True)
+def window_max(row: np.ndarray, i: int, t: int, n: int, st: np.ndarray, o: int) -> float:
+    """Highest ``row`` over the bars ``t-n+1..t`` (value only; state as in :func:`roll_max`)."""
+    if n > SCAN_MAX:
+        return roll_max(row, i, t, n, st, o)
+    hi = row[i]
+    for j in range(i - n + 1, i):
+        hi = max(hi, row[j])
+    return hi
+
+
+@njit(cache=True)
+def window_min(row: np.ndarray, i: int, t: int, n: int, st: np.ndarray, o: int) -> float:
+    """Lowest ``row`` over the bars ``t-n+1..t`` (value only; state as in :func:`roll_min`)."""
+    if n > SCAN_MAX:
+        return roll_min(row, i, t, n, st, o)
+    lo = row[i]
+    for j in range(i - n + 1, i):
+        lo = min(lo, row[j])
+    return lo

@@ -1,0 +1,122 @@
+"""Streaming twins, look-ahead and warm-up checks applied to every registered indicator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nautilus.core.errors import ValidationError
+from nautilus.features import INDICATORS, IndicatorStream, compute
+from nautilus.features.base import resolve_inputs
+from nautilus.model.data import Bar
+from tests.unit.features.reference import inputs_of
+
+ALL = INDICATORS.names()
+N_STREAM = 3000
+
+
+@pytest.fixture(scope="module")
+def data(ohlcv: pd.DataFrame) -> dict[str, np.ndarray]:
+    return inputs_of(ohlcv)
+
+
+def _rows(name: str, data: dict[str, np.ndarray], n: int) -> list[tuple[float, ...]]:
+    ind = INDICATORS.get(name)
+    cols = [data[i][:n] for i in ind.inputs]
+    return [tuple(v.item() for v in vals) for vals in zip(*cols, strict=True)]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_stream_equals_batch_bar_for_bar(name: str, data: dict[str, np.ndarray]) -> None:
+    ind = INDICATORS.get(name)
+    cfg = ind.make_config({})
+    batch = ind.run(resolve_inputs(ind, data, cfg)[:, :N_STREAM], cfg)
+    stream = IndicatorStream(name)
+    got = (
+        np.array([stream.update(bar) for bar in _rows(name, data, N_STREAM)])
+        .reshape(N_STREAM, -1)
+        .T
+    )
+    np.testing.assert_array_equal(got, batch, err_msg=name)
+    assert stream.bars_seen == N_STREAM
+    # the batch value is a real number after the warm-up, so the comparison is not vacuous
+    assert np.isfinite(batch[:, ind.lookback(cfg) :]).all(), name
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_update_many_in_chunks_equals_batch(name: str, data: dict[str, np.ndarray]) -> None:
+    ind = INDICATORS.get(name)
+    cfg = ind.make_config({})
+    x = resolve_inputs(ind, data, cfg)
+    batch = ind.run(x, cfg)
+    stream = IndicatorStream(name)
+    rng = np.random.default_rng(len(name))
+    cuts = np.sort(rng.choice(np.arange(1, x.shape[1]), size=25, replace=False))
+    parts = [stream.update_block(chunk) for chunk in np.split(x, cuts, axis=1)]
+    np.testing.assert_array_equal(np.concatenate(parts, axis=1), batch, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_no_lookahead_truncation(name: str, data: dict[str, np.ndarray]) -> None:
+    """The value at bar t does not change when the bars after t are removed."""
+    ind = INDICATORS.get(name)
+    cfg = ind.make_config({})
+    x = resolve_inputs(ind, data, cfg)[:, :900]
+    full = ind.run(x, cfg)
+    for m in (1, ind.lookback(cfg), ind.lookback(cfg) + 1, 137, 444, 899):
+        part = ind.run(np.ascontiguousarray(x[:, :m]), cfg)
+        np.testing.assert_array_equal(part, full[:, :m], err_msg=f"{name} cut at {m}")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_too_few_bars_gives_the_documented_nan_prefix(
+    name: str, data: dict[str, np.ndarray]
+) -> None:
+    ind = INDICATORS.get(name)
+    cfg = ind.make_config({})
+    lb = ind.lookback(cfg)
+    x = resolve_inputs(ind, data, cfg)
+    assert ind.run(x[:, :0], cfg).shape == (len(ind.outputs), 0)
+    if lb:
+        assert np.isnan(ind.run(np.ascontiguousarray(x[:, :lb]), cfg)).all(), name
+    out = ind.run(np.ascontiguousarray(x[:, : lb + 1]), cfg)
+    assert np.isnan(out[:, :lb]).all() and np.isfinite(out[:, lb]).all(), name
+
+
+def test_stream_accepts_bar_structs_and_mappings(ohlcv: pd.DataFrame) -> None:
+    bars = [
+        Bar(
+            instrument_id="SYN",
+            timeframe="7m",
+            open=r.open,
+            high=r.high,
+            low=r.low,
+            close=r.close,
+            volume=r.volume,
+            ts_event=int(r.ts),
+            ts_init=int(r.ts),
+        )
+        for r in ohlcv.head(400).itertuples()
+    ]
+    expect = compute("vwap", ohlcv.head(400))["vwap"].to_numpy()
+    s = IndicatorStream("vwap")
+    np.testing.assert_array_equal([s.update(b) for b in bars], expect)
+    s2 = IndicatorStream("atr", timeperiod=5)
+    got = [s2.update({"high": b.high, "low": b.low, "close": b.close}) for b in bars]
+    np.testing.assert_array_equal(got, compute("atr", ohlcv.head(400), timeperiod=5)["atr"])
+    macd = IndicatorStream("macd")
+    last = [macd.update(b) for b in bars][-1]
+    assert isinstance(last, tuple) and len(last) == 3
+
+
+def test_stream_rejects_non_finite_and_keeps_state() -> None:
+    s = IndicatorStream("ema", timeperiod=3)
+    for v in (1.0, 2.0, 3.0):
+        s.update(v)
+    with pytest.raises(ValidationError) as err:
+        s.update(float("nan"))
+    assert err.value.code == "non_finite_input"
+    assert s.update(4.0) == pytest.approx(3.0)  # (4 - 2) * 0.5 + 2
+    s.reset()
+    assert np.isnan(s.update(10.0)) and s.bars_seen == 1
