@@ -86,6 +86,11 @@ class DataConfig(FrozenConfig):
         description="Per data source settings keyed by DATA_SOURCES name; each value is "
         "validated by that source's config model (e.g. fred.api_key).",
     )
+    priority: tuple[str, ...] = Field(
+        (),
+        description="Bar request failover order; 'store' is the local bar storage, "
+        "e.g. ('ib', 'store', 'yahoo'). Empty: store first, then configured sources.",
+    )
 
 
 class PlatformConfig(FrozenConfig):

@@ -27,7 +27,7 @@ from nautilus.api.middleware import (
     RequestContextMiddleware,
     install_request_id_logging,
 )
-from nautilus.api.routers import auth, jobs, keys, system, users
+from nautilus.api.routers import all_routers
 from nautilus.platform import Platform
 from nautilus.security import AdminBootstrap, Security
 
@@ -87,7 +87,7 @@ def create_app(
     app.state.metrics = metrics
     install_error_handlers(app)
 
-    for router in (system.router, auth.router, users.router, keys.router, jobs.router):
+    for router in all_routers():
         app.include_router(router)
 
     if config.api.cors_origins:

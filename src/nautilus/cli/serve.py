@@ -41,14 +41,11 @@ def _demo_password(config: PlatformConfig, boot: AdminBootstrap | None) -> str |
 
 
 def load_sample_data_once(platform: Platform) -> None:
-    """Load ``nautilus.data.sample`` (if that module exists) with a progress bar, once."""
+    """Load the demo sample data (``nautilus.data.loader``) with a progress bar, once."""
     marker = platform.config.data_dir / SAMPLE_MARKER
     if marker.exists():
         return
-    try:
-        sample = importlib.import_module("nautilus.data.sample")
-    except ImportError:
-        return
+    sample = importlib.import_module("nautilus.data.loader")
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console
     ) as bar:

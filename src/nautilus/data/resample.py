@@ -1,0 +1,268 @@
+"""Vectorised, calendar- and session-aware resampling: 1m bars or trades -> larger bars.
+
+Conventions: time is int ns UTC; a bar's ``ts`` is its *close* time and it covers
+``(ts - period, ts]`` for bars, ``[ts - period, ts)`` for trades.
+
+With :class:`Sessions` (an exchange's trading sessions, open and close per day, early closes
+included) buckets start at the session open: a 1h bar of an NYSE session closes at 10:30,
+11:30, ..., 15:30 and the session's last, partial bucket closes at the session close (16:00, or
+13:00 on a half day). Daily bars close at the session close, one per exchange-local session
+date. Input bars closing outside every session (pre/post market) are left out and counted.
+Without sessions buckets are aligned on the UTC epoch grid (``ceil(ts / period) * period``).
+
+Everything is numpy: bucket labels by ``searchsorted`` and arithmetic, OHLCV by
+``reduceat`` over the bucket runs; no Python loop per bar.
+
+>>> import numpy as np
+>>> ts = np.array([60, 120, 180, 240], dtype=np.int64) * 10**9
+>>> labels = bucket_labels(ts, Timeframe.M5)
+>>> (labels // 10**9).tolist()
+[300, 300, 300, 300]
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from nautilus.core.errors import ValidationError
+from nautilus.core.time import NS_PER_DAY, NS_PER_MINUTE
+from nautilus.data.base import empty_bars
+from nautilus.model import BAR_COLUMNS, Timeframe
+
+log = logging.getLogger(__name__)
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+OUTSIDE = np.int64(-1)
+CALENDAR_START = "1985-01-01"
+CALENDAR_END = "2035-12-31"
+RESAMPLE_TARGETS = frozenset({Timeframe.M5, Timeframe.M15, Timeframe.M30, Timeframe.H1,
+                              Timeframe.H4, Timeframe.D1})
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """Trading sessions of one calendar: open/close ns UTC and the local session date.
+
+    ``date_ns`` is the session date at midnight as naive ns (``2024-11-29`` -> its epoch ns).
+    Arrays are sorted and sessions do not overlap.
+    """
+
+    name: str
+    open_ns: I64
+    close_ns: I64
+    date_ns: I64
+
+    def __len__(self) -> int:
+        return len(self.open_ns)
+
+    def session_index(self, ts: I64, *, include_open: bool = False) -> I64:
+        """Index of the session holding each ``ts`` (``open < ts <= close``), else -1.
+
+        ``include_open`` also accepts ``ts == open`` (trades at the opening auction).
+        """
+        if len(ts) > 1 and bool(np.all(ts[1:] >= ts[:-1])):
+            return self._sorted_index(ts, include_open)
+        i = np.searchsorted(self.close_ns, ts, side="left").astype(np.int64)
+        inside = i < len(self.close_ns)
+        j = np.where(inside, i, 0)
+        after_open = ts >= self.open_ns[j] if include_open else ts > self.open_ns[j]
+        return np.where(inside & after_open, i, OUTSIDE)
+
+    def _sorted_index(self, ts: I64, include_open: bool) -> I64:
+        """:meth:`session_index` for sorted ``ts``: search the few session bounds in ``ts``
+        instead of every ``ts`` in the bounds, then fill each session's run of positions."""
+        lo = np.searchsorted(ts, self.open_ns, side="left" if include_open else "right")
+        hi = np.searchsorted(ts, self.close_ns, side="right")
+        counts = np.maximum(hi - lo, 0)
+        busy = np.flatnonzero(counts)
+        out = np.full(len(ts), OUTSIDE, dtype=np.int64)
+        if len(busy) == 0:
+            return out
+        cnt = counts[busy]
+        first = np.repeat(lo[busy] - (np.cumsum(cnt) - cnt), cnt)
+        out[first + np.arange(int(cnt.sum()), dtype=np.int64)] = np.repeat(busy, cnt)
+        return out
+
+    def between(self, start_ns: int, end_ns: int) -> Sessions:
+        """Sessions closing in ``[start_ns, end_ns)``."""
+        lo, hi = np.searchsorted(self.close_ns, [start_ns, end_ns], side="left")
+        return Sessions(self.name, self.open_ns[lo:hi], self.close_ns[lo:hi],
+                        self.date_ns[lo:hi])
+
+
+def _weekday_sessions(name: str, tz: str, open_hm: tuple[int, int],
+                      close_hm: tuple[int, int] | None) -> Sessions:
+    days = pd.bdate_range(CALENDAR_START, CALENDAR_END)
+    if name == "24/7":
+        days = pd.date_range(CALENDAR_START, CALENDAR_END, freq="D")
+    opens = days + pd.Timedelta(hours=open_hm[0], minutes=open_hm[1])
+    closes = (days + pd.Timedelta(days=1) if close_hm is None
+              else days + pd.Timedelta(hours=close_hm[0], minutes=close_hm[1]))
+    o = np.asarray(opens.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").asi8)
+    c = np.asarray(closes.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").asi8)
+    return Sessions(name, o.astype(np.int64), c.astype(np.int64),
+                    np.asarray(days.asi8, dtype=np.int64))
+
+
+@lru_cache(maxsize=16)
+def sessions_for(calendar: str, tz: str = "America/New_York") -> Sessions:
+    """Sessions of ``calendar`` 1985..2035 (cached per process).
+
+    ``24/7`` and ``24/5`` are UTC days (every day / weekdays). Exchange codes (``XNYS``,
+    ``XLON``...) come from ``exchange_calendars`` with holidays and early closes. An unknown
+    code, or no ``exchange_calendars``, falls back to weekdays 09:30-16:00 in ``tz``.
+    """
+    if calendar in ("24/7", "24/5"):
+        return _weekday_sessions(calendar, "UTC", (0, 0), None)
+    try:
+        import exchange_calendars as xcals
+    except ImportError:
+        log.warning("exchange_calendars missing; %r uses weekdays 09:30-16:00 %s", calendar, tz)
+        return _weekday_sessions(calendar, tz, (9, 30), (16, 0))
+    try:
+        try:
+            cal = xcals.get_calendar(calendar, start=CALENDAR_START, end=CALENDAR_END)
+        except ValueError:
+            cal = xcals.get_calendar(calendar, end=CALENDAR_END)
+    except xcals.errors.InvalidCalendarName:
+        log.warning("calendar %r unknown; using weekdays 09:30-16:00 %s", calendar, tz)
+        return _weekday_sessions(calendar, tz, (9, 30), (16, 0))
+    sched = cal.schedule
+    return Sessions(
+        calendar,
+        np.asarray(pd.DatetimeIndex(sched["open"]).asi8, dtype=np.int64),
+        np.asarray(pd.DatetimeIndex(sched["close"]).asi8, dtype=np.int64),
+        np.asarray(pd.DatetimeIndex(sched.index).asi8, dtype=np.int64),
+    )
+
+
+def bucket_labels(ts: I64, timeframe: Timeframe | str, sessions: Sessions | None = None,
+                  *, trades: bool = False) -> I64:
+    """Close time (ns UTC) of the target bucket of each ``ts``; -1 outside every session.
+
+    Bars (``trades=False``) at ``ts`` fall in the bucket ``(close - period, close]``; trades in
+    ``[close - period, close)`` (see the module docstring for session alignment).
+    """
+    tf = Timeframe(timeframe)
+    period = np.int64(tf.ns)
+    ts = np.asarray(ts, dtype=np.int64)
+    if sessions is None:
+        if trades:
+            return (ts // period + 1) * period
+        return -((-ts) // period) * period
+    idx = sessions.session_index(ts, include_open=trades)
+    inside = idx >= 0
+    j = np.where(inside, idx, 0)
+    close = sessions.close_ns[j]
+    if tf is Timeframe.D1:
+        return np.where(inside, close, OUTSIDE)
+    since_open = ts - sessions.open_ns[j]
+    k = since_open // period + 1 if trades else -((-since_open) // period)
+    label = np.minimum(sessions.open_ns[j] + k * period, close)
+    return np.where(inside, label, OUTSIDE)
+
+
+def _runs(labels: I64) -> tuple[I64, I64]:
+    """Start and end (inclusive) positions of runs of equal consecutive labels."""
+    n = len(labels)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(labels[1:], labels[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:] - 1
+    ends[-1] = n - 1
+    return starts, ends
+
+
+def aggregate(labels: I64, open_: F64, high: F64, low: F64, close: F64,
+              volume: F64) -> pd.DataFrame:
+    """OHLCV per run of equal ``labels`` (non-decreasing; -1 rows skipped) as a bar frame."""
+    keep = labels >= 0
+    if not keep.all():
+        labels = labels[keep]
+        open_, high, low, close, volume = (
+            open_[keep], high[keep], low[keep], close[keep], volume[keep])
+    if len(labels) == 0:
+        return empty_bars()
+    if len(labels) > 1 and bool(np.any(labels[1:] < labels[:-1])):
+        raise ValidationError("resample input must be sorted by ts", code="unsorted_input")
+    starts, ends = _runs(labels)
+    data = {
+        "open": open_[starts],
+        "high": np.maximum.reduceat(high, starts),
+        "low": np.minimum.reduceat(low, starts),
+        "close": close[ends],
+        "volume": np.add.reduceat(volume, starts),
+    }
+    return pd.DataFrame(data, index=pd.Index(labels[starts], name="ts"))
+
+
+def resample_bars(frame: pd.DataFrame, timeframe: Timeframe | str,
+                  sessions: Sessions | None = None) -> pd.DataFrame:
+    """Aggregate a bar frame (``ts`` = close, ns UTC) into ``timeframe`` bars.
+
+    >>> ts = np.arange(1, 121, dtype=np.int64) * NS_PER_MINUTE
+    >>> one = pd.DataFrame({c: np.ones(120) for c in BAR_COLUMNS}, index=pd.Index(ts, name="ts"))
+    >>> resample_bars(one, "1h")["volume"].tolist()
+    [60.0, 60.0]
+    """
+    tf = Timeframe(timeframe)
+    if tf not in RESAMPLE_TARGETS:
+        raise ValidationError(
+            f"cannot resample to {tf.value} (targets: "
+            f"{sorted(t.value for t in RESAMPLE_TARGETS)})", code="unsupported_timeframe")
+    if frame.empty:
+        return empty_bars()
+    ts = np.asarray(frame.index, dtype=np.int64)
+    cols = [np.ascontiguousarray(frame[c].to_numpy(dtype=np.float64)) for c in BAR_COLUMNS]
+    if len(ts) > 1 and bool(np.any(ts[1:] <= ts[:-1])):
+        order = np.argsort(ts, kind="stable")
+        ts, cols = ts[order], [c[order] for c in cols]
+    labels = bucket_labels(ts, tf, sessions)
+    return aggregate(labels, *cols)
+
+
+def trades_to_bars(ts: I64, price: F64, size: F64, timeframe: Timeframe | str,
+                   sessions: Sessions | None = None) -> pd.DataFrame:
+    """Bars from trade prints (``ts`` ns UTC, price, size): OHLC of prices, summed size."""
+    tf = Timeframe(timeframe)
+    ts = np.asarray(ts, dtype=np.int64)
+    price = np.asarray(price, dtype=np.float64)
+    size = np.asarray(size, dtype=np.float64)
+    if len(ts) == 0:
+        return empty_bars()
+    if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
+        order = np.argsort(ts, kind="stable")
+        ts, price, size = ts[order], price[order], size[order]
+    labels = bucket_labels(ts, tf, sessions, trades=True)
+    return aggregate(labels, price, price, price, price, size)
+
+
+def expected_closes(sessions: Sessions, timeframe: Timeframe | str, start_ns: int,
+                    end_ns: int) -> I64:
+    """Close times (ns UTC) a complete ``timeframe`` series has in ``[start_ns, end_ns)``."""
+    tf = Timeframe(timeframe)
+    window = sessions.between(start_ns, end_ns + NS_PER_DAY)
+    if tf is Timeframe.D1:
+        closes = window.close_ns
+    else:
+        period = np.int64(tf.ns)
+        counts = -((window.open_ns - window.close_ns) // period)
+        total = int(counts.sum())
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        step = np.arange(total, dtype=np.int64) - first + 1
+        opens = np.repeat(window.open_ns, counts)
+        closes = np.minimum(opens + step * period, np.repeat(window.close_ns, counts))
+    return closes[(closes >= start_ns) & (closes < end_ns)]
+
+
+__all__ = ["NS_PER_MINUTE", "RESAMPLE_TARGETS", "Sessions", "aggregate", "bucket_labels",
+           "expected_closes", "resample_bars", "sessions_for", "trades_to_bars"]
