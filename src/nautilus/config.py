@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nautilus.core.config import FrozenConfig
 from nautilus.core.errors import ConfigurationError
+from nautilus.risk.config import RiskConfig
 
 # Values that must never guard a non-demo deployment.
 KNOWN_DEFAULT_SECRETS = frozenset(
@@ -113,6 +114,7 @@ class PlatformConfig(FrozenConfig):
     jobs: JobsConfig = JobsConfig()
     timeseries: TimeSeriesConfig = TimeSeriesConfig()
     data: DataConfig = DataConfig()
+    risk: RiskConfig = RiskConfig()
 
     @field_validator("data_dir")
     @classmethod
@@ -168,6 +170,7 @@ class Settings(BaseSettings):
     jobs: dict[str, Any] | None = None
     timeseries: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
+    risk: dict[str, Any] | None = None
 
 
 def load_config(toml_path: str | Path | None = None, **overrides: Any) -> PlatformConfig:

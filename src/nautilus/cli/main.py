@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from nautilus.cli import data, jobs, keys, users
+from nautilus.cli import data, jobs, keys, risk, users
 from nautilus.cli.context import CliState, NautilusGroup, console, state_of
 from nautilus.cli.serve import run_server
 from nautilus.persistence.db import Database
@@ -24,6 +24,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(keys.app, name="keys")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(data.app, name="data")
+app.add_typer(risk.app, name="risk")
 
 
 @app.callback()

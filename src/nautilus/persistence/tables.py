@@ -108,7 +108,7 @@ class AuditRow(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-ENGINE_TABLE_MODULES: tuple[str, ...] = ("nautilus.data.tables",)
+ENGINE_TABLE_MODULES: tuple[str, ...] = ("nautilus.data.tables", "nautilus.ml.tables", "nautilus.risk.tables")
 """Engine table modules imported so that autogenerate sees the whole metadata."""
 
 

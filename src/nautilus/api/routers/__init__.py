@@ -6,7 +6,7 @@ import importlib
 
 from fastapi import APIRouter
 
-ROUTER_MODULES: tuple[str, ...] = ("system", "auth", "users", "keys", "jobs", "data")
+ROUTER_MODULES: tuple[str, ...] = ("system", "auth", "users", "keys", "jobs", "data", "ml", "risk")
 
 
 def all_routers() -> list[APIRouter]:
