@@ -241,6 +241,10 @@ def _column_metrics(
         out[23] = _cagr_of(dn_r, dn_n, ppy) / denom if denom != 0.0 else np.nan
 
 
+column_metrics = _column_metrics
+"""Public name of the per-column kernel, for other numba kernels (e.g. sweep grids)."""
+
+
 @nb.njit(cache=True, parallel=True)
 def metrics_matrix(
     returns: npt.NDArray[np.float64],

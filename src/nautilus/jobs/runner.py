@@ -58,6 +58,9 @@ class PersistentJobRunner(JobRunner):
     backend: str = "base"
 
     def __init__(self, db: Database, bus: MessageBus) -> None:
+        from nautilus.jobs.catalog import load_job_kinds
+
+        load_job_kinds()
         self.db = db
         self.bus = bus
         self.repo = JobRepository(db)

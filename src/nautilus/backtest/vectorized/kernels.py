@@ -1,0 +1,467 @@
+"""Numba kernels of the vectorized backtester.
+
+Conventions shared by every kernel (the engine in ``engine.py`` validates inputs first):
+
+- Arrays are ``(bars, instruments)`` float64 (prices) or bool (signals); bar ``t`` is the bar
+  whose close is ``close[t]``.
+- A signal or target decided at bar ``t``'s close is executed by a market order on bar ``t + 1``:
+  at its open when ``exec_open`` is set, else at its close. The kernels read the signal arrays at
+  ``t - 1`` themselves; callers never shift.
+- Slippage is a fixed fraction: a buy fills at ``ref * (1 + slip)``, a sell at
+  ``ref * (1 - slip)``. Fees per fill: ``fee_frac * notional`` plus, when a per-share part is
+  configured, ``min(max(fee_min, per_share * qty), fee_cap_frac * notional)``, rounded half-even
+  to ``precision`` decimals when ``precision >= 0``.
+- Stops (fractions of the entry reference price, i.e. before slippage) follow the conservative
+  intra-bar path: a long sees open, low, high, close (adverse move first), a short sees open,
+  high, low, close. A gap through a stop at the open fills at the open, otherwise the stop price
+  fills. The trailing level follows the best price seen; after the bar's extreme is reached the
+  trailing level is checked once more against the close.
+- Cash: one cash balance per group. A group of one column is vectorbt's default (each column its
+  own portfolio); one group of all columns shares cash. Within a bar, orders that reduce
+  exposure run before orders that add to it, so freed cash can fund new buys.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+
+# cfg vector layout (one float64 array keeps the kernel signatures stable)
+C_INIT_CASH = 0
+C_SIZE = 1
+C_SIZE_TYPE = 2
+C_FEE_FRAC = 3
+C_PER_SHARE = 4
+C_FEE_MIN = 5
+C_FEE_CAP = 6
+C_PRECISION = 7
+C_SLIP = 8
+C_SL = 9
+C_TP = 10
+C_TRAIL = 11
+C_LOT = 12
+C_DRIFT = 13
+N_CFG = 14
+
+SIZE_AMOUNT = 0
+SIZE_VALUE = 1
+SIZE_PERCENT = 2
+SIZE_TARGET_VOL = 3
+
+REASON_SIGNAL = 0
+REASON_STOP_LOSS = 1
+REASON_TAKE_PROFIT = 2
+REASON_TRAILING = 3
+REASON_REBALANCE = 4
+
+F8 = npt.NDArray[np.float64]
+I8 = npt.NDArray[np.int64]
+
+
+@nb.njit(cache=True)
+def fee_of(qty: float, px: float, cfg: F8) -> float:
+    """Commission of one fill of ``qty`` units at ``px`` (currency, >= 0 unless rebated)."""
+    if qty <= 0.0:
+        return 0.0
+    notional = qty * px
+    fee = cfg[C_FEE_FRAC] * notional
+    if cfg[C_PER_SHARE] > 0.0 or cfg[C_FEE_MIN] > 0.0:
+        ps = max(cfg[C_FEE_MIN], cfg[C_PER_SHARE] * qty)
+        if cfg[C_FEE_CAP] >= 0.0:
+            ps = min(ps, cfg[C_FEE_CAP] * notional)
+        fee += ps
+    if cfg[C_PRECISION] >= 0.0:
+        fee = round(fee, int(cfg[C_PRECISION]))
+    return fee
+
+
+@nb.njit(cache=True)
+def _floor_lot(qty: float, lot: float) -> float:
+    if lot > 0.0:
+        return math.floor(qty / lot + 1e-9) * lot
+    return qty
+
+
+@nb.njit(cache=True)
+def affordable_qty(cash: float, px: float, cfg: F8) -> float:
+    """Largest quantity whose cost ``qty * px + fee`` fits in ``cash`` (lot-floored)."""
+    if cash <= 0.0 or px <= 0.0:
+        return 0.0
+    a = px * (1.0 + cfg[C_FEE_FRAC])
+    best = 0.0
+    if cfg[C_PER_SHARE] > 0.0 or cfg[C_FEE_MIN] > 0.0:
+        # cost(q) is continuous and increasing: the solution lies in one linear regime
+        cands = np.empty(3)
+        cands[0] = (cash - cfg[C_FEE_MIN]) / a
+        cands[1] = cash / (a + cfg[C_PER_SHARE])
+        cands[2] = cash / (a + cfg[C_FEE_CAP] * px) if cfg[C_FEE_CAP] >= 0.0 else 0.0
+        for i in range(3):
+            q = cands[i]
+            if q > best:
+                cost = q * a + (fee_of(q, px, cfg) - cfg[C_FEE_FRAC] * q * px)
+                if cost <= cash * (1.0 + 1e-12):
+                    best = q
+    else:
+        best = cash / a
+    best = _floor_lot(best, cfg[C_LOT])
+    if cfg[C_PRECISION] >= 0.0 and best > 0.0:
+        cost = best * px + fee_of(best, px, cfg)
+        if cost > cash:
+            best = _floor_lot(max((cash - fee_of(best, px, cfg)) / px, 0.0), cfg[C_LOT])
+    return best
+
+
+@nb.njit(cache=True)
+def _record(
+    rec_col: I8,
+    rec_bar: I8,
+    rec_side: I8,
+    rec_qty: F8,
+    rec_px: F8,
+    rec_fee: F8,
+    rec_reason: I8,
+    k: int,
+    col: int,
+    bar: int,
+    side: int,
+    qty: float,
+    px: float,
+    fee: float,
+    reason: int,
+) -> int:
+    if k < rec_col.shape[0]:
+        rec_col[k] = col
+        rec_bar[k] = bar
+        rec_side[k] = side
+        rec_qty[k] = qty
+        rec_px[k] = px
+        rec_fee[k] = fee
+        rec_reason[k] = reason
+        return k + 1
+    return k
+
+
+@nb.njit(cache=True)
+def signals_group(
+    close: F8,
+    open_: F8,
+    high: F8,
+    low: F8,
+    le: npt.NDArray[np.bool_],
+    lx: npt.NDArray[np.bool_],
+    se: npt.NDArray[np.bool_],
+    sx: npt.NDArray[np.bool_],
+    vol: F8,
+    cfg: F8,
+    exec_open: bool,
+    col0: int,
+    rec_col: I8,
+    rec_bar: I8,
+    rec_side: I8,
+    rec_qty: F8,
+    rec_px: F8,
+    rec_fee: F8,
+    rec_reason: I8,
+    value_out: F8,
+    pos_out: F8,
+) -> tuple[int, int]:
+    """Simulate one cash group of ``k`` columns from entry/exit signals.
+
+    ``open_``/``high``/``low`` may have zero rows (then the close stands in for them).
+    ``vol`` (annualised volatility known at each bar's close) is read only for volatility-target
+    sizing. Returns ``(orders written, round trips closed)``.
+    """
+    n, k = close.shape
+    has_open = open_.shape[0] > 0
+    has_hl = high.shape[0] > 0
+    slip = cfg[C_SLIP]
+    sl = cfg[C_SL]
+    tp = cfg[C_TP]
+    trail = cfg[C_TRAIL]
+    use_stops = sl > 0.0 or tp > 0.0 or trail > 0.0
+    record_pos = pos_out.shape[0] > 0
+    cash = cfg[C_INIT_CASH]
+    pos = np.zeros(k)
+    entry_ref = np.zeros(k)
+    extreme = np.zeros(k)
+    last_px = np.empty(k)
+    for j in range(k):
+        last_px[j] = close[0, j]
+    close_flag = np.zeros(k, dtype=np.bool_)
+    open_dir = np.zeros(k, dtype=np.int64)
+    n_orders = 0
+    n_trips = 0
+    for t in range(n):
+        for phase in range(3):
+            # phase 0: pending signals at the open; 1: stops; 2: pending signals at the close
+            if phase == 1:
+                if not use_stops:
+                    continue
+                for j in range(k):
+                    p = pos[j]
+                    if p == 0.0:
+                        continue
+                    c = close[t, j]
+                    o = open_[t, j] if has_open else c
+                    h = high[t, j] if has_hl else c
+                    lo = low[t, j] if has_hl else c
+                    fill = np.nan
+                    reason = 0
+                    if p > 0.0:
+                        lvl = -np.inf
+                        r_lvl = REASON_STOP_LOSS
+                        if sl > 0.0:
+                            lvl = entry_ref[j] * (1.0 - sl)
+                        if trail > 0.0:
+                            tl = max(extreme[j], o) * (1.0 - trail)
+                            if tl > lvl:
+                                lvl = tl
+                                r_lvl = REASON_TRAILING
+                        tp_lvl = entry_ref[j] * (1.0 + tp) if tp > 0.0 else np.inf
+                        if o <= lvl:
+                            fill, reason = o, r_lvl
+                        elif o >= tp_lvl:
+                            fill, reason = o, REASON_TAKE_PROFIT
+                        elif lo <= lvl:
+                            fill, reason = lvl, r_lvl
+                        elif h >= tp_lvl:
+                            fill, reason = tp_lvl, REASON_TAKE_PROFIT
+                        else:
+                            extreme[j] = max(extreme[j], h)
+                            if trail > 0.0 and c <= extreme[j] * (1.0 - trail):
+                                fill, reason = extreme[j] * (1.0 - trail), REASON_TRAILING
+                    else:
+                        lvl = np.inf
+                        r_lvl = REASON_STOP_LOSS
+                        if sl > 0.0:
+                            lvl = entry_ref[j] * (1.0 + sl)
+                        if trail > 0.0:
+                            tl = min(extreme[j], o) * (1.0 + trail)
+                            if tl < lvl:
+                                lvl = tl
+                                r_lvl = REASON_TRAILING
+                        tp_lvl = entry_ref[j] * (1.0 - tp) if tp > 0.0 else -np.inf
+                        if o >= lvl:
+                            fill, reason = o, r_lvl
+                        elif o <= tp_lvl:
+                            fill, reason = o, REASON_TAKE_PROFIT
+                        elif h >= lvl:
+                            fill, reason = lvl, r_lvl
+                        elif lo <= tp_lvl:
+                            fill, reason = tp_lvl, REASON_TAKE_PROFIT
+                        else:
+                            extreme[j] = min(extreme[j], lo)
+                            if trail > 0.0 and c >= extreme[j] * (1.0 + trail):
+                                fill, reason = extreme[j] * (1.0 + trail), REASON_TRAILING
+                    if not math.isnan(fill):
+                        q = abs(p)
+                        side = -1 if p > 0.0 else 1
+                        px = fill * (1.0 + side * slip)
+                        fee = fee_of(q, px, cfg)
+                        cash += -side * q * px - fee
+                        pos[j] = 0.0
+                        n_trips += 1
+                        n_orders = _record(
+                            rec_col,
+                            rec_bar,
+                            rec_side,
+                            rec_qty,
+                            rec_px,
+                            rec_fee,
+                            rec_reason,
+                            n_orders,
+                            col0 + j,
+                            t,
+                            side,
+                            q,
+                            px,
+                            fee,
+                            reason,
+                        )
+                continue
+            if t == 0 or (phase == 0) != exec_open:
+                continue
+            if phase == 0 and not has_open:
+                continue
+            s = t - 1
+            # pass A: decide and close; pass B: open
+            for j in range(k):
+                ref = open_[t, j] if phase == 0 else close[t, j]
+                last_px[j] = ref
+                a_le = le[s, j]
+                a_lx = lx[s, j]
+                a_se = se[s, j]
+                a_sx = sx[s, j]
+                if a_le and a_lx:
+                    a_le = False
+                    a_lx = False
+                if a_se and a_sx:
+                    a_se = False
+                    a_sx = False
+                if a_le and a_se:
+                    a_le = False
+                    a_se = False
+                p = pos[j]
+                close_flag[j] = (p > 0.0 and (a_lx or a_se)) or (p < 0.0 and (a_sx or a_le))
+                open_dir[j] = 0
+                if a_le and (p <= 0.0):
+                    open_dir[j] = 1
+                elif a_se and (p >= 0.0):
+                    open_dir[j] = -1
+                if close_flag[j]:
+                    q = abs(p)
+                    side = -1 if p > 0.0 else 1
+                    px = ref * (1.0 + side * slip)
+                    fee = fee_of(q, px, cfg)
+                    cash += -side * q * px - fee
+                    pos[j] = 0.0
+                    n_trips += 1
+                    n_orders = _record(
+                        rec_col,
+                        rec_bar,
+                        rec_side,
+                        rec_qty,
+                        rec_px,
+                        rec_fee,
+                        rec_reason,
+                        n_orders,
+                        col0 + j,
+                        t,
+                        side,
+                        q,
+                        px,
+                        fee,
+                        REASON_SIGNAL,
+                    )
+            for j in range(k):
+                d = open_dir[j]
+                if d == 0 or pos[j] != 0.0:
+                    continue
+                ref = last_px[j]
+                px = ref * (1.0 + d * slip)
+                size = cfg[C_SIZE]
+                st = int(cfg[C_SIZE_TYPE])
+                equity = cash
+                if st == SIZE_PERCENT or st == SIZE_TARGET_VOL:
+                    for i in range(k):
+                        if pos[i] != 0.0:
+                            equity += pos[i] * (last_px[i] if i != j else ref)
+                cap = affordable_qty(cash, px, cfg)
+                if st == SIZE_AMOUNT:
+                    q = cap if math.isinf(size) else size
+                elif st == SIZE_VALUE:
+                    q = size / ref
+                elif st == SIZE_PERCENT:
+                    q = size * equity / ref
+                else:
+                    sig = vol[s, j]
+                    q = size / sig * equity / ref if sig > 0.0 else 0.0
+                if d > 0 or math.isinf(size):
+                    q = min(q, cap)
+                q = _floor_lot(q, cfg[C_LOT])
+                if not q > 0.0:
+                    continue
+                fee = fee_of(q, px, cfg)
+                cash += -d * q * px - fee
+                pos[j] = d * q
+                entry_ref[j] = ref
+                extreme[j] = ref
+                n_orders = _record(
+                    rec_col,
+                    rec_bar,
+                    rec_side,
+                    rec_qty,
+                    rec_px,
+                    rec_fee,
+                    rec_reason,
+                    n_orders,
+                    col0 + j,
+                    t,
+                    d,
+                    q,
+                    px,
+                    fee,
+                    REASON_SIGNAL,
+                )
+        v = cash
+        for j in range(k):
+            if pos[j] != 0.0:
+                v += pos[j] * close[t, j]
+            if record_pos:
+                pos_out[t, j] = pos[j]
+        value_out[t] = v
+    return n_orders, n_trips
+
+
+@nb.njit(cache=True, parallel=True)
+def signals_columns(
+    close: F8,
+    open_: F8,
+    high: F8,
+    low: F8,
+    le: npt.NDArray[np.bool_],
+    lx: npt.NDArray[np.bool_],
+    se: npt.NDArray[np.bool_],
+    sx: npt.NDArray[np.bool_],
+    vol: F8,
+    cfg: F8,
+    exec_open: bool,
+    rec_start: I8,
+    rec_col: I8,
+    rec_bar: I8,
+    rec_side: I8,
+    rec_qty: F8,
+    rec_px: F8,
+    rec_fee: F8,
+    rec_reason: I8,
+    value_out: F8,
+    pos_out: F8,
+) -> tuple[I8, I8]:
+    """Every column its own portfolio (``init_cash`` each), columns in parallel.
+
+    Column ``j`` writes its orders from ``rec_start[j]`` up to ``rec_start[j + 1]``.
+    """
+    n, m = close.shape
+    counts = np.zeros(m, dtype=np.int64)
+    trips = np.zeros(m, dtype=np.int64)
+    has_open = open_.shape[0] > 0
+    has_hl = high.shape[0] > 0
+    has_vol = vol.shape[0] > 0
+    for j in nb.prange(m):
+        a, b = rec_start[j], rec_start[j + 1]
+        o = open_[:, j : j + 1] if has_open else open_[:, 0:0]
+        h = high[:, j : j + 1] if has_hl else high[:, 0:0]
+        lo = low[:, j : j + 1] if has_hl else low[:, 0:0]
+        v = vol[:, j : j + 1] if has_vol else vol[:, 0:0]
+        pcol = pos_out[:, j : j + 1]
+        vbuf = np.empty(n)
+        c, r = signals_group(
+            close[:, j : j + 1],
+            o,
+            h,
+            lo,
+            le[:, j : j + 1],
+            lx[:, j : j + 1],
+            se[:, j : j + 1],
+            sx[:, j : j + 1],
+            v,
+            cfg,
+            exec_open,
+            j,
+            rec_col[a:b],
+            rec_bar[a:b],
+            rec_side[a:b],
+            rec_qty[a:b],
+            rec_px[a:b],
+            rec_fee[a:b],
+            rec_reason[a:b],
+            vbuf,
+            pcol,
+        )
+        value_out[:, j] = vbuf
+        counts[j] = c
+        trips[j] = r
+    return counts, trips
