@@ -31,7 +31,13 @@ log = logging.getLogger(__name__)
 
 # Engine packages import their engine module here so that it registers in ENGINES. A package
 # that is not present yet (or fails to import) is skipped with a log line, never silently.
-ENGINE_MODULES: tuple[str, ...] = ("nautilus.data.engine", "nautilus.ml", "nautilus.risk.engine")
+ENGINE_MODULES: tuple[str, ...] = (
+    "nautilus.data.engine",
+    "nautilus.features.engine",
+    "nautilus.factors.engine",
+    "nautilus.ml",
+    "nautilus.risk.engine",
+)
 
 
 def build_bus(config: PlatformConfig) -> MessageBus:

@@ -1,7 +1,10 @@
 """The ``factors.compute_set`` job: compute a factor set over a universe, return summaries.
 
-Until the data engine serves panels, the panel source is the seeded synthetic GBM panel
-(:func:`nautilus.factors.panel.synthetic_panel`); the same seed gives the same numbers. The
+The panel source is either the seeded synthetic GBM panel
+(:func:`nautilus.factors.panel.synthetic_panel`; the same seed gives the same numbers) or the
+platform's stored bars for a universe and date range (:class:`StorePanelSource`, built by
+:func:`nautilus.factors.sources.panel_from_store`; the factors engine fills in the store
+locations). The
 result holds per-factor summary statistics (coverage, mean, std, and with ``evaluate`` the
 mean IC / rank IC and IC t-stat at ``horizon``), never the panel itself.
 """
@@ -17,7 +20,8 @@ from nautilus.core.config import FrozenConfig
 from nautilus.core.errors import ValidationError
 from nautilus.factors import evaluation
 from nautilus.factors.library import resolve
-from nautilus.factors.panel import synthetic_panel
+from nautilus.factors.panel import Panel, synthetic_panel
+from nautilus.factors.sources import StorePanelSource, panel_from_store
 from nautilus.jobs.base import JOB_KINDS, Progress
 
 
@@ -35,7 +39,9 @@ class FactorSetParams(FrozenConfig):
 
     factors: list[str] = Field(..., min_length=1, max_length=500,
                                description="registered factor names or expressions")
-    panel: SyntheticPanelSource = Field(default_factory=SyntheticPanelSource)
+    panel: SyntheticPanelSource | StorePanelSource = Field(
+        default_factory=SyntheticPanelSource,
+        description="synthetic (the default when 'kind' is left out) or stored bars")
     evaluate: bool = Field(True, description="also score each factor against forward returns")
     horizon: int = Field(1, ge=1, le=252, description="forward-return horizon, rows")
 
@@ -53,6 +59,23 @@ def _stats(values: np.ndarray[Any, np.dtype[np.float64]]) -> dict[str, float | N
     }
 
 
+def build_panel(source: SyntheticPanelSource | StorePanelSource, progress: Progress) -> Panel:
+    """The panel a job works on (store reads report progress up to 0.2)."""
+    if isinstance(source, StorePanelSource):
+        return panel_from_store(source, lambda f, m: progress.update(0.2 * f, m))
+    return synthetic_panel(source.n_dates, source.n_instruments, seed=source.seed)
+
+
+def describe_panel(source: SyntheticPanelSource | StorePanelSource,
+                   panel: Panel) -> dict[str, Any]:
+    """Shape and origin of the panel, for job results."""
+    if isinstance(source, StorePanelSource):
+        return {"kind": "store", "n_dates": panel.shape[0], "n_instruments": panel.shape[1],
+                "instruments": panel.instruments, "timeframe": source.timeframe,
+                "first_date": int(panel.dates[0]), "last_date": int(panel.dates[-1])}
+    return {"n_dates": panel.shape[0], "n_instruments": panel.shape[1], "seed": source.seed}
+
+
 @JOB_KINDS.register("factors.compute_set", config=FactorSetParams)
 def compute_factor_set(params: FactorSetParams, progress: Progress) -> dict[str, Any]:
     """Compute ``params.factors`` over the panel, reporting progress after each factor."""
@@ -61,7 +84,7 @@ def compute_factor_set(params: FactorSetParams, progress: Progress) -> dict[str,
     factors = [resolve(f) for f in params.factors]  # bad names fail before any work
     progress.update(0.0, "building panel")
     src = params.panel
-    panel = synthetic_panel(src.n_dates, src.n_instruments, seed=src.seed)
+    panel = build_panel(src, progress)
     fwd = evaluation.forward_returns(panel["close"], params.horizon) if params.evaluate else None
     results: dict[str, Any] = {}
     for i, factor in enumerate(factors):
@@ -84,8 +107,7 @@ def compute_factor_set(params: FactorSetParams, progress: Progress) -> dict[str,
         results[factor.name] = entry
         progress.update((i + 1) / len(factors), f"computed {factor.name}")
     return {
-        "panel": {"n_dates": panel.shape[0], "n_instruments": panel.shape[1],
-                  "seed": src.seed},
+        "panel": describe_panel(src, panel),
         "horizon": params.horizon if params.evaluate else None,
         "computed": len(results),
         "cancelled": progress.cancelled,

@@ -16,6 +16,8 @@ JOB_MODULES: tuple[str, ...] = (
     "nautilus.jobs.builtin",
     "nautilus.data.jobs",
     "nautilus.factors.job",
+    "nautilus.factors.engine",
+    "nautilus.features.sets",
     "nautilus.ml.jobs",
     "nautilus.risk.jobs",
     "nautilus.backtest.jobs",

@@ -6,7 +6,7 @@ import importlib
 
 from fastapi import APIRouter
 
-ROUTER_MODULES: tuple[str, ...] = ("system", "auth", "users", "keys", "jobs", "data", "ml", "risk")
+ROUTER_MODULES: tuple[str, ...] = ("system", "auth", "users", "keys", "jobs", "data", "features", "factors", "ml", "risk")
 
 
 def all_routers() -> list[APIRouter]:
