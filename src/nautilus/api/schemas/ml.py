@@ -37,7 +37,7 @@ class PredictRequest(BaseModel):
     features: dict[str, float] | list[dict[str, float]] = Field(
         description="Feature name -> value, one mapping per row (at most 10,000 rows)."
     )
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
 class PredictionOut(BaseModel):
@@ -51,7 +51,7 @@ class PredictionOut(BaseModel):
 class PromoteRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
 
 
 class RegimeOut(BaseModel):
