@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from nautilus.core.config import FrozenConfig
 from nautilus.core.errors import ConfigurationError
 from nautilus.risk.config import RiskConfig
+from nautilus.streaming.config import StreamingConfig
 
 # Values that must never guard a non-demo deployment.
 KNOWN_DEFAULT_SECRETS = frozenset(
@@ -115,6 +116,7 @@ class PlatformConfig(FrozenConfig):
     timeseries: TimeSeriesConfig = TimeSeriesConfig()
     data: DataConfig = DataConfig()
     risk: RiskConfig = RiskConfig()
+    streaming: StreamingConfig = StreamingConfig()
 
     @field_validator("data_dir")
     @classmethod
@@ -171,6 +173,7 @@ class Settings(BaseSettings):
     timeseries: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
     risk: dict[str, Any] | None = None
+    streaming: dict[str, Any] | None = None
 
 
 def load_config(toml_path: str | Path | None = None, **overrides: Any) -> PlatformConfig:

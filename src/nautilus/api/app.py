@@ -28,6 +28,7 @@ from nautilus.api.middleware import (
     install_request_id_logging,
 )
 from nautilus.api.routers import all_routers
+from nautilus.api.ws import mount_ws
 from nautilus.platform import Platform
 from nautilus.security import AdminBootstrap, Security
 
@@ -89,6 +90,7 @@ def create_app(
 
     for router in all_routers():
         app.include_router(router)
+    mount_ws(app, platform)
 
     if config.api.cors_origins:
         app.add_middleware(
