@@ -38,6 +38,8 @@ ENGINE_MODULES: tuple[str, ...] = (
     "nautilus.ml",
     "nautilus.risk.engine",
     "nautilus.streaming.engine",
+    "nautilus.portfolio.engine",
+    "nautilus.analytics.engine",
 )
 
 

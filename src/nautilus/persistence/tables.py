@@ -108,7 +108,12 @@ class AuditRow(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-ENGINE_TABLE_MODULES: tuple[str, ...] = ("nautilus.data.tables", "nautilus.ml.tables", "nautilus.risk.tables")
+ENGINE_TABLE_MODULES: tuple[str, ...] = (
+    "nautilus.data.tables",
+    "nautilus.ml.tables",
+    "nautilus.risk.tables",
+    "nautilus.portfolio.tables",
+)
 """Engine table modules imported so that autogenerate sees the whole metadata."""
 
 

@@ -6,7 +6,20 @@ import importlib
 
 from fastapi import APIRouter
 
-ROUTER_MODULES: tuple[str, ...] = ("system", "auth", "users", "keys", "jobs", "data", "features", "factors", "ml", "risk")
+ROUTER_MODULES: tuple[str, ...] = (
+    "system",
+    "auth",
+    "users",
+    "keys",
+    "jobs",
+    "data",
+    "features",
+    "factors",
+    "ml",
+    "risk",
+    "portfolio",
+    "analytics",
+)
 
 
 def all_routers() -> list[APIRouter]:
