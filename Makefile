@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 PORT   ?= 8000
 
-.PHONY: demo test install install-test web bench lint clean
+.PHONY: demo test install install-test web web-test chromium client bench lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +17,26 @@ install: $(PY)
 install-test: $(PY)
 	$(UV) pip install --python $(PY) --quiet -e ".[test,dev]"
 
-# Build the dashboard when it exists (web/ with a package.json).
-web:
-	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm run build; fi
+# The dashboard's typed client is generated from the API's OpenAPI document, then built.
+client:
+	cd web && npm ci --no-audit --no-fund
+	PY=$(PY) scripts/gen-client.sh
 
-demo: install web
+web: install client
+	cd web && npm run build
+
+# Unit tests of the dashboard (Vitest), then the production build the e2e tests load.
+web-test: install-test client
+	cd web && npm test && npm run build
+
+# Browser tests drive Debian's Chromium through Playwright; never a downloaded browser.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+demo: web
 	$(PY) -m nautilus.cli.main demo --port $(PORT)
 
-test: install-test
+test: install-test chromium web-test
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: install-test
@@ -34,4 +46,4 @@ lint: install-test
 	$(VENV)/bin/ruff check src tests benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache build dist
+	rm -rf $(VENV) .pytest_cache build dist web/node_modules web/dist
