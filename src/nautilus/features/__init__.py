@@ -8,6 +8,7 @@ True
 from __future__ import annotations
 
 from nautilus.features import (  # noqa: F401  (importing registers the indicators)
+    cycles,
     momentum,
     overlap,
     patterns,

@@ -32,6 +32,7 @@ Conventions shared by every indicator:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,7 +44,7 @@ import pydantic
 from nautilus.core.config import FrozenConfig
 from nautilus.core.errors import ValidationError
 from nautilus.core.registry import Registry
-from nautilus.features.primitives import all_finite
+from nautilus.features.primitives import row_finite, stack_rows
 
 FloatArray = npt.NDArray[np.float64]
 Kernel = Callable[..., None]
@@ -188,8 +189,13 @@ def resolve_inputs(
     columns: Mapping[str, str] | None = None,
     *,
     allow_nonfinite: bool = False,
+    scratch: bool = False,
 ) -> FloatArray:
     """Stack the indicator's inputs into a C-contiguous float64 ``(n_inputs, n)`` array.
+
+    A single contiguous float64 input is used in place (a view, no copy). With ``scratch=True``
+    several inputs are stacked into a per-thread buffer that the next call reuses (no page
+    faults on a fresh allocation); only for callers that consume the array at once.
 
     ``data`` is a DataFrame or mapping with the input columns (``columns`` renames: input name
     -> column), or a plain array for single-input indicators. The ``ts`` input (int ns UTC) is
@@ -221,17 +227,28 @@ def resolve_inputs(
     if len(lengths) > 1:
         raise ValidationError(f"{ind.name}: inputs have different lengths", code="bad_shape")
     n = lengths.pop() if lengths else 0
-    x = np.empty((len(ind.inputs), n), dtype=np.float64)
-    for k, (name, raw) in enumerate(zip(ind.inputs, raws, strict=True)):
+    rows: list[FloatArray] = []
+    for name, raw in zip(ind.inputs, raws, strict=True):
         if name == "ts":
             ts = np.asarray(raw).astype(np.int64)
-            x[k] = ind.ts_transform(ts, cfg) if ind.ts_transform else ts
+            rows.append(
+                np.ascontiguousarray(
+                    ind.ts_transform(ts, cfg) if ind.ts_transform else ts, dtype=np.float64
+                )
+            )
             continue
         arr = np.asarray(raw, dtype=np.float64)
         if arr.ndim != 1:
             raise ValidationError(f"input {name!r} must be one-dimensional", code="bad_shape")
-        x[k] = arr
-    if not allow_nonfinite and not all_finite(x):
+        rows.append(np.ascontiguousarray(arr))
+    if len(rows) == 1:
+        # a contiguous float64 column is used in place (kernels never write their inputs)
+        x = rows[0].reshape(1, n)
+        ok = allow_nonfinite or row_finite(rows[0])
+    else:
+        x = _scratch(len(rows), n) if scratch else np.empty((len(rows), n), dtype=np.float64)
+        ok = stack_rows(tuple(rows), x) or allow_nonfinite
+    if not ok:
         bad = ~np.isfinite(x)
         row = int(np.argmax(bad.any(axis=1)))
         first = int(np.argmax(bad[row]))
@@ -244,6 +261,18 @@ def resolve_inputs(
             bar=first,
         )
     return x
+
+
+_LOCAL = threading.local()
+
+
+def _scratch(k: int, n: int) -> FloatArray:
+    """A per-thread ``(k, n)`` float64 buffer, reused while large enough."""
+    buf = getattr(_LOCAL, "buf", None)
+    if buf is None or buf.size < k * n:
+        buf = np.empty(max(k * n, 1), dtype=np.float64)
+        _LOCAL.buf = buf
+    return buf[: k * n].reshape(k, n)
 
 
 def _index_ns(index: pd.Index) -> npt.NDArray[np.int64]:
@@ -273,7 +302,7 @@ def compute(
     """
     ind = INDICATORS.get(name)
     cfg = ind.make_config(params)
-    x = resolve_inputs(ind, data, cfg, columns, allow_nonfinite=allow_nonfinite)
+    x = resolve_inputs(ind, data, cfg, columns, allow_nonfinite=allow_nonfinite, scratch=True)
     out = ind.run(x, cfg)
     if isinstance(data, pd.DataFrame):
         return pd.DataFrame({o: out[k] for k, o in enumerate(ind.outputs)}, index=data.index)

@@ -49,8 +49,12 @@ MAX_GRID_COMBINATIONS = 64
 
 def _check_range(start_ns: int, end_ns: int) -> None:
     if end_ns <= start_ns:
-        raise ValidationError(f"end ({end_ns}) must be after start ({start_ns})",
-                              code="bad_range", start_ns=start_ns, end_ns=end_ns)
+        raise ValidationError(
+            f"end ({end_ns}) must be after start ({start_ns})",
+            code="bad_range",
+            start_ns=start_ns,
+            end_ns=end_ns,
+        )
 
 
 @ENGINES.register("features")
@@ -72,8 +76,9 @@ class FeaturesEngine(Engine):
 
         return self.ctx.engine("data", DataEngine)
 
-    def bars(self, instrument_id: str, start_ns: int, end_ns: int,
-             timeframe: str = "1d") -> pd.DataFrame:
+    def bars(
+        self, instrument_id: str, start_ns: int, end_ns: int, timeframe: str = "1d"
+    ) -> pd.DataFrame:
         _check_range(start_ns, end_ns)
         frame: pd.DataFrame = self._data().bars_frame(instrument_id, timeframe, start_ns, end_ns)
         return frame
@@ -87,13 +92,25 @@ class FeaturesEngine(Engine):
             ind = spec.obj
             if category is not None and ind.category != category:
                 continue
-            out.append({**spec.describe(), "category": ind.category,
-                        "inputs": list(ind.inputs), "outputs": list(ind.outputs)})
+            out.append(
+                {
+                    **spec.describe(),
+                    "category": ind.category,
+                    "inputs": list(ind.inputs),
+                    "outputs": list(ind.outputs),
+                }
+            )
         return out
 
-    def compute_indicator(self, instrument_id: str, name: str, params: Mapping[str, Any],
-                          start_ns: int, end_ns: int, timeframe: str = "1d",
-                          ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    def compute_indicator(
+        self,
+        instrument_id: str,
+        name: str,
+        params: Mapping[str, Any],
+        start_ns: int,
+        end_ns: int,
+        timeframe: str = "1d",
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
         """``(values, info)``: one column per output indexed by bar close time (int ns), and
         ``{"indicator", "params" (validated, with defaults), "lookback", "bars"}``."""
         ind = indicator(name)
@@ -103,16 +120,29 @@ class FeaturesEngine(Engine):
         if len(bars) < lookback + 1:
             raise ValidationError(
                 f"{name} needs at least {lookback + 1} bars for its warm-up; "
-                f"{instrument_id} has {len(bars)} in the range", code="insufficient_bars",
-                needed=lookback + 1, got=len(bars))
+                f"{instrument_id} has {len(bars)} in the range",
+                code="insufficient_bars",
+                needed=lookback + 1,
+                got=len(bars),
+            )
         values = ind.run(_inputs(ind, bars, cfg), cfg)
-        frame = pd.DataFrame({o: values[k] for k, o in enumerate(ind.outputs)},
-                             index=bars.index)
-        return frame, {"indicator": name, "params": cfg.model_dump(), "lookback": lookback,
-                       "bars": len(bars)}
+        frame = pd.DataFrame({o: values[k] for k, o in enumerate(ind.outputs)}, index=bars.index)
+        return frame, {
+            "indicator": name,
+            "params": cfg.model_dump(),
+            "lookback": lookback,
+            "bars": len(bars),
+        }
 
-    def grid(self, instrument_id: str, name: str, grid: Mapping[str, Sequence[Any]],
-             start_ns: int, end_ns: int, timeframe: str = "1d") -> pd.DataFrame:
+    def grid(
+        self,
+        instrument_id: str,
+        name: str,
+        grid: Mapping[str, Sequence[Any]],
+        start_ns: int,
+        end_ns: int,
+        timeframe: str = "1d",
+    ) -> pd.DataFrame:
         """Every combination of ``grid`` (param -> values); columns (params..., output)."""
         ind = indicator(name)
         sizes = [len(v) if isinstance(v, (list, tuple)) else 1 for v in grid.values()]
@@ -122,7 +152,10 @@ class FeaturesEngine(Engine):
         if combos > MAX_GRID_COMBINATIONS:
             raise ValidationError(
                 f"the grid has {combos} combinations; the limit is {MAX_GRID_COMBINATIONS}",
-                code="grid_too_large", limit=MAX_GRID_COMBINATIONS, combinations=combos)
+                code="grid_too_large",
+                limit=MAX_GRID_COMBINATIONS,
+                combinations=combos,
+            )
         values = [list(v) if isinstance(v, (list, tuple)) else [v] for v in grid.values()]
         for combo in itertools.product(*values):
             ind.make_config(dict(zip(grid, combo, strict=True)))  # 422 before any bar read
@@ -141,14 +174,25 @@ class FeaturesEngine(Engine):
         out = []
         for name in self.sets.names():
             version, definition = self.sets.get(name)
-            out.append({"name": name, "versions": self.sets.versions(name),
-                        "latest": version, "definition": definition.model_dump(mode="json")})
+            out.append(
+                {
+                    "name": name,
+                    "versions": self.sets.versions(name),
+                    "latest": version,
+                    "definition": definition.model_dump(mode="json"),
+                }
+            )
         return out
 
     def get_set(self, name: str, version: int | None = None) -> dict[str, Any]:
         v, definition = self.sets.get(name, version)
-        return {"name": name, "version": v, "definition": definition.model_dump(mode="json"),
-                "columns": definition.columns(), "instruments": self.sets.computed(name, v)}
+        return {
+            "name": name,
+            "version": v,
+            "definition": definition.model_dump(mode="json"),
+            "columns": definition.columns(),
+            "instruments": self.sets.computed(name, v),
+        }
 
     def facts(self, instrument_id: str) -> list[CompanyFact]:
         """Company facts for the instrument's symbol (empty when no source knows it)."""
@@ -159,78 +203,121 @@ class FeaturesEngine(Engine):
             return []
         return facts
 
-    def _facts_for(self, definition: FeatureSetDefinition,
-                   instruments: Sequence[str]) -> dict[str, list[CompanyFact]]:
+    def _facts_for(
+        self, definition: FeatureSetDefinition, instruments: Sequence[str]
+    ) -> dict[str, list[CompanyFact]]:
         if not definition.fundamentals:
             return {}
         return {i: self.facts(i) for i in instruments}
 
-    def compute_set(self, name: str, instruments: Sequence[str], start_ns: int, end_ns: int,
-                    *, version: int | None = None,
-                    progress: Callable[[float, str], None] | None = None) -> dict[str, Any]:
+    def compute_set(
+        self,
+        name: str,
+        instruments: Sequence[str],
+        start_ns: int,
+        end_ns: int,
+        *,
+        version: int | None = None,
+        progress: Callable[[float, str], None] | None = None,
+    ) -> dict[str, Any]:
         """Compute a set version over ``instruments`` in this process and store it."""
         _check_range(start_ns, end_ns)
         _check_universe(instruments)
         v, definition = self.sets.get(name, version)
         return compute_set(
-            definition, v, instruments,
+            definition,
+            v,
+            instruments,
             lambda i: self.bars(i, start_ns, end_ns, definition.timeframe),
-            self._facts_for(definition, instruments), self.ctx.timeseries, progress=progress)
+            self._facts_for(definition, instruments),
+            self.ctx.timeseries,
+            progress=progress,
+        )
 
-    def submit_compute_set(self, name: str, instruments: Sequence[str], start_ns: int,
-                           end_ns: int, *, version: int | None = None,
-                           owner_id: str | None = None) -> str:
+    def submit_compute_set(
+        self,
+        name: str,
+        instruments: Sequence[str],
+        start_ns: int,
+        end_ns: int,
+        *,
+        version: int | None = None,
+        owner_id: str | None = None,
+    ) -> str:
         """Queue ``features.compute_set`` over stored bars; facts are snapshotted now."""
         _check_range(start_ns, end_ns)
         _check_universe(instruments)
         v, definition = self.sets.get(name, version)
         cfg = self.ctx.config
         backend = cfg.timeseries.backend
-        location = (str((cfg.data_dir / "timeseries").resolve()) if backend != "postgres"
-                    else (cfg.timeseries.url or cfg.database_url or ""))
+        location = (
+            str((cfg.data_dir / "timeseries").resolve())
+            if backend != "postgres"
+            else (cfg.timeseries.url or cfg.database_url or "")
+        )
         facts = {i: fact_rows(f) for i, f in self._facts_for(definition, instruments).items()}
-        params = FeatureSetJobParams(definition=definition, version=v,
-                                     instruments=list(instruments), start_ns=start_ns,
-                                     end_ns=end_ns, facts=facts, timeseries_backend=backend,
-                                     timeseries_location=location)
-        return self.ctx.jobs.submit(COMPUTE_JOB, params.model_dump(mode="json"),
-                                    owner_id=owner_id)
+        params = FeatureSetJobParams(
+            definition=definition,
+            version=v,
+            instruments=list(instruments),
+            start_ns=start_ns,
+            end_ns=end_ns,
+            facts=facts,
+            timeseries_backend=backend,
+            timeseries_location=location,
+        )
+        return self.ctx.jobs.submit(COMPUTE_JOB, params.model_dump(mode="json"), owner_id=owner_id)
 
-    def read_set(self, name: str, instrument_id: str, start_ns: int | None = None,
-                 end_ns: int | None = None, *, version: int | None = None,
-                 ) -> tuple[int, pd.DataFrame]:
+    def read_set(
+        self,
+        name: str,
+        instrument_id: str,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        *,
+        version: int | None = None,
+    ) -> tuple[int, pd.DataFrame]:
         """``(version, values)`` of a computed set for one instrument in ``[start, end)``."""
         from nautilus.core.errors import NotFoundError
 
         v, _ = self.sets.get(name, version)
         key = feature_key(name, v, instrument_id)
         if not self.ctx.timeseries.exists(key):
-            raise NotFoundError(f"feature set {name!r} v{v} is not computed for "
-                                f"{instrument_id!r}", code="features_not_computed",
-                                instrument_id=instrument_id)
+            raise NotFoundError(
+                f"feature set {name!r} v{v} is not computed for {instrument_id!r}",
+                code="features_not_computed",
+                instrument_id=instrument_id,
+            )
         return v, self.ctx.timeseries.read(key, start_ns=start_ns, end_ns=end_ns)
 
-    def preview(self, definition: FeatureSetDefinition, instrument_id: str, start_ns: int,
-                end_ns: int) -> pd.DataFrame:
+    def preview(
+        self, definition: FeatureSetDefinition, instrument_id: str, start_ns: int, end_ns: int
+    ) -> pd.DataFrame:
         """A definition's values for one instrument, computed and not stored."""
         definition.check()
         bars = self.bars(instrument_id, start_ns, end_ns, definition.timeframe)
-        return compute_frame(definition, bars, self._facts_for(definition, [instrument_id])
-                             .get(instrument_id, []))
+        return compute_frame(
+            definition, bars, self._facts_for(definition, [instrument_id]).get(instrument_id, [])
+        )
 
     @staticmethod
     def fundamentals() -> list[dict[str, str]]:
         """The fundamental features a set may use: name, group, definition."""
-        return [{"name": f.name, "group": f.group, "description": f.description}
-                for f in FUNDAMENTALS.values()]
+        return [
+            {"name": f.name, "group": f.group, "description": f.description}
+            for f in FUNDAMENTALS.values()
+        ]
 
 
 def _check_universe(instruments: Sequence[str]) -> None:
     if not instruments:
         raise ValidationError("the universe is empty", code="bad_universe")
     if len(instruments) > MAX_UNIVERSE:
-        raise ValidationError(f"the universe has {len(instruments)} instruments; the limit is "
-                              f"{MAX_UNIVERSE}", code="universe_too_large", limit=MAX_UNIVERSE)
+        raise ValidationError(
+            f"the universe has {len(instruments)} instruments; the limit is {MAX_UNIVERSE}",
+            code="universe_too_large",
+            limit=MAX_UNIVERSE,
+        )
     if len(set(instruments)) != len(instruments):
         raise ValidationError("the universe lists an instrument twice", code="bad_universe")
 

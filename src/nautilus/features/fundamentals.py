@@ -52,10 +52,15 @@ Int64Array = npt.NDArray[np.int64]
 
 EPS = ("us-gaap:EarningsPerShareDiluted", "us-gaap:EarningsPerShareBasic")
 NET_INCOME = ("us-gaap:NetIncomeLoss", "us-gaap:ProfitLoss")
-EQUITY = ("us-gaap:StockholdersEquity",
-          "us-gaap:StockholdersEquityIncludingPortionAttributableToNoncontrollingInterest")
-REVENUE = ("us-gaap:Revenues", "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax",
-           "us-gaap:SalesRevenueNet")
+EQUITY = (
+    "us-gaap:StockholdersEquity",
+    "us-gaap:StockholdersEquityIncludingPortionAttributableToNoncontrollingInterest",
+)
+REVENUE = (
+    "us-gaap:Revenues",
+    "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax",
+    "us-gaap:SalesRevenueNet",
+)
 GROSS_PROFIT = ("us-gaap:GrossProfit",)
 LIABILITIES = ("us-gaap:Liabilities",)
 SHARES = ("dei:EntityCommonStockSharesOutstanding", "us-gaap:CommonStockSharesOutstanding")
@@ -142,25 +147,52 @@ class Fundamental:
     compute: Callable[[FactTable, Int64Array, Array], Array]
 
 
-FUNDAMENTALS: dict[str, Fundamental] = {f.name: f for f in (
-    Fundamental("earnings_yield", "valuation", "annual diluted EPS / close",
-                lambda t, d, c: _ratio(t.value(EPS, d), c)),
-    Fundamental("book_to_price", "valuation",
-                "stockholders' equity / (shares outstanding * close)",
-                lambda t, d, c: _ratio(t.value(EQUITY, d), t.value(SHARES, d) * c)),
-    Fundamental("roe", "profitability", "annual net income / stockholders' equity",
-                lambda t, d, c: _ratio(t.value(NET_INCOME, d), t.value(EQUITY, d))),
-    Fundamental("gross_margin", "profitability", "annual gross profit / annual revenue",
-                lambda t, d, c: _ratio(t.value(GROSS_PROFIT, d), t.value(REVENUE, d))),
-    Fundamental("revenue_yoy", "growth", "annual revenue growth over the prior year",
-                lambda t, d, c: t.asof(t.yoy_path(REVENUE), d)),
-    Fundamental("debt_to_equity", "leverage", "total liabilities / stockholders' equity",
-                lambda t, d, c: _ratio(t.value(LIABILITIES, d), t.value(EQUITY, d))),
-)}
+FUNDAMENTALS: dict[str, Fundamental] = {
+    f.name: f
+    for f in (
+        Fundamental(
+            "earnings_yield",
+            "valuation",
+            "annual diluted EPS / close",
+            lambda t, d, c: _ratio(t.value(EPS, d), c),
+        ),
+        Fundamental(
+            "book_to_price",
+            "valuation",
+            "stockholders' equity / (shares outstanding * close)",
+            lambda t, d, c: _ratio(t.value(EQUITY, d), t.value(SHARES, d) * c),
+        ),
+        Fundamental(
+            "roe",
+            "profitability",
+            "annual net income / stockholders' equity",
+            lambda t, d, c: _ratio(t.value(NET_INCOME, d), t.value(EQUITY, d)),
+        ),
+        Fundamental(
+            "gross_margin",
+            "profitability",
+            "annual gross profit / annual revenue",
+            lambda t, d, c: _ratio(t.value(GROSS_PROFIT, d), t.value(REVENUE, d)),
+        ),
+        Fundamental(
+            "revenue_yoy",
+            "growth",
+            "annual revenue growth over the prior year",
+            lambda t, d, c: t.asof(t.yoy_path(REVENUE), d),
+        ),
+        Fundamental(
+            "debt_to_equity",
+            "leverage",
+            "total liabilities / stockholders' equity",
+            lambda t, d, c: _ratio(t.value(LIABILITIES, d), t.value(EQUITY, d)),
+        ),
+    )
+}
 """Fundamental features by name (see the module docstring for the definitions)."""
 
-CONCEPTS: tuple[str, ...] = tuple(dict.fromkeys(
-    EPS + NET_INCOME + EQUITY + REVENUE + GROSS_PROFIT + LIABILITIES + SHARES))
+CONCEPTS: tuple[str, ...] = tuple(
+    dict.fromkeys(EPS + NET_INCOME + EQUITY + REVENUE + GROSS_PROFIT + LIABILITIES + SHARES)
+)
 """Every concept a fundamental feature may read (ask the data engine for these)."""
 
 
@@ -171,11 +203,14 @@ def check_fundamental(name: str) -> Fundamental:
     except KeyError:
         raise ValidationError(
             f"unknown fundamental feature {name!r} (allowed: {', '.join(sorted(FUNDAMENTALS))})",
-            code="unknown_fundamental", allowed=sorted(FUNDAMENTALS)) from None
+            code="unknown_fundamental",
+            allowed=sorted(FUNDAMENTALS),
+        ) from None
 
 
-def fundamental_features(facts: Iterable[CompanyFact], dates: npt.ArrayLike,
-                         close: npt.ArrayLike, names: Sequence[str]) -> dict[str, Array]:
+def fundamental_features(
+    facts: Iterable[CompanyFact], dates: npt.ArrayLike, close: npt.ArrayLike, names: Sequence[str]
+) -> dict[str, Array]:
     """Each named feature on each date (int ns UTC), from facts known at that date only.
 
     ``close`` is aligned with ``dates`` (the bar's close price, for the valuation ratios).

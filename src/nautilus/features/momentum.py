@@ -15,9 +15,9 @@ from pydantic import Field
 from nautilus.core.config import FrozenConfig
 from nautilus.features.base import Indicator, register
 from nautilus.features.primitives import (
+    EPS_ZERO,
     NAN,
     is_zero,
-    is_zero_or_neg,
 )
 
 PERIOD_MAX = 100_000
@@ -256,25 +256,29 @@ register(
 
 @njit(cache=True)
 def _change_kernel(x, start, stop, p, st, out, mode):  # type: ignore[no-untyped-def]
+    """Memory-bound: the warm-up is written first, then one branch-free loop over zero-based
+    slices (no index arithmetic that could be negative, so LLVM vectorises it)."""
     n = int(p[0])
-    c = x[0]
-    t0 = int(st[0]) - start
-    for i in range(start, stop):
-        t = t0 + i
-        if t < n:
-            out[0, i - start] = NAN
-            continue
-        prev = c[i - n]
-        if mode == 0:
-            out[0, i - start] = c[i] - prev
-        elif prev == 0.0:
-            out[0, i - start] = 0.0
-        elif mode == 1:
-            out[0, i - start] = ((c[i] / prev) - 1.0) * 100.0
-        elif mode == 2:
-            out[0, i - start] = (c[i] - prev) / prev
-        else:
-            out[0, i - start] = c[i] / prev
+    o = out[0]
+    first = min(stop, max(start, start + n - int(st[0])))
+    for i in range(start, first):
+        o[i - start] = NAN
+    m = stop - first
+    cur = x[0, first:stop]
+    prev = x[0, first - n : stop - n]
+    dst = o[first - start :]
+    if mode == 0:
+        for j in range(m):
+            dst[j] = cur[j] - prev[j]
+    elif mode == 1:
+        for j in range(m):
+            dst[j] = ((cur[j] / prev[j]) - 1.0) * 100.0 if prev[j] != 0.0 else 0.0
+    elif mode == 2:
+        for j in range(m):
+            dst[j] = (cur[j] - prev[j]) / prev[j] if prev[j] != 0.0 else 0.0
+    else:
+        for j in range(m):
+            dst[j] = cur[j] / prev[j] if prev[j] != 0.0 else 0.0
     st[0] += stop - start
 
 
@@ -451,9 +455,11 @@ class BOPConfig(FrozenConfig):
 
 @njit(cache=True)
 def bop_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    for i in range(start, stop):
-        r = x[1, i] - x[2, i]
-        out[0, i - start] = 0.0 if is_zero_or_neg(r) else (x[3, i] - x[0, i]) / r
+    op, hi, lo, cl = x[0, start:stop], x[1, start:stop], x[2, start:stop], x[3, start:stop]
+    o = out[0]
+    for j in range(stop - start):
+        r = hi[j] - lo[j]
+        o[j] = 0.0 if r < EPS_ZERO else (cl[j] - op[j]) / r
     st[0] += stop - start
 
 

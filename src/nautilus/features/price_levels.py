@@ -13,7 +13,7 @@ from pydantic import Field
 from nautilus.core.config import FrozenConfig
 from nautilus.core.time import NS_PER_DAY
 from nautilus.features.base import Indicator, register
-from nautilus.features.primitives import NAN, window_max, window_min
+from nautilus.features.primitives import NAN, block_extremes
 
 PERIOD_MAX = 100_000
 
@@ -141,18 +141,16 @@ class MidpointConfig(FrozenConfig):
 @njit(cache=True)
 def midpoint_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
+    hrow = x[0]
+    lrow = x[x.shape[0] - 1]
+    o = out[0]
     t0 = int(st[0]) - start
-    if st[0] == 0:
-        st[2] = -1.0
-        st[4] = -1.0
+    pos = (t0 + start) % n
     for i in range(start, stop):
         t = t0 + i
-        if t >= n - 1:
-            hi = window_max(x[0], i, t, n, st, 1)
-            lo = window_min(x[x.shape[0] - 1], i, t, n, st, 3)
-            out[0, i - start] = (hi + lo) / 2.0
-        else:
-            out[0, i - start] = NAN
+        hi, lo = block_extremes(hrow, lrow, i, t, pos, n, st, 1)
+        pos = 0 if pos == n - 1 else pos + 1
+        o[i - start] = (hi + lo) / 2.0 if t >= n - 1 else NAN
     st[0] += stop - start
 
 
@@ -164,8 +162,9 @@ register(
         ("midpoint",),
         MidpointConfig,
         midpoint_kernel,
-        lambda c: 5,
+        lambda c: 3 + 2 * c.timeperiod,
         lambda c: c.timeperiod - 1,
+        history=lambda c: c.timeperiod,
         talib="MIDPOINT",
     )
 )
@@ -186,8 +185,9 @@ register(
         ("midprice",),
         MidpriceConfig,
         midpoint_kernel,
-        lambda c: 5,
+        lambda c: 3 + 2 * c.timeperiod,
         lambda c: c.timeperiod - 1,
+        history=lambda c: c.timeperiod,
         talib="MIDPRICE",
     )
 )

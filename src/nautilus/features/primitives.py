@@ -30,6 +30,32 @@ def all_finite(x: np.ndarray) -> bool:
 
 
 @njit(cache=True)
+def row_finite(row: np.ndarray) -> bool:
+    """True if every element of the 1-D array is finite: a branch-free OR-reduction (``v - v``
+    is 0 for finite ``v`` and NaN otherwise), which LLVM vectorises."""
+    bad = False
+    for j in range(row.shape[0]):
+        v = row[j]
+        bad |= (v - v) != 0.0
+    return not bad
+
+
+@njit(cache=True)
+def stack_rows(rows: tuple[np.ndarray, ...], x: np.ndarray) -> bool:
+    """Copy the 1-D ``rows`` into the rows of ``x`` and report whether all values are finite,
+    in one fused pass over the data (instead of a copy and a second validation pass)."""
+    bad = False
+    for k in range(len(rows)):
+        src = rows[k]
+        dst = x[k]
+        for j in range(src.shape[0]):
+            v = src[j]
+            dst[j] = v
+            bad |= (v - v) != 0.0
+    return not bad
+
+
+@njit(cache=True)
 def is_zero(v: float) -> bool:
     """TA-Lib ``TA_IS_ZERO``."""
     return -EPS_ZERO < v < EPS_ZERO
@@ -224,28 +250,62 @@ def anchored_moments(row: np.ndarray, i: int, t: int, n: int, st: np.ndarray, o:
     return s2 / n - m * m
 
 
-SCAN_MAX = 64
-"""Windows up to this length are scanned directly (branch-free, vectorisable); longer ones use
-the TA-Lib tracking scheme of :func:`roll_max` / :func:`roll_min`."""
-
-
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def window_max(row: np.ndarray, i: int, t: int, n: int, st: np.ndarray, o: int) -> float:
-    """Highest ``row`` over the bars ``t-n+1..t`` (value only; state as in :func:`roll_max`)."""
-    if n > SCAN_MAX:
-        return roll_max(row, i, t, n, st, o)
-    hi = row[i]
-    for j in range(i - n + 1, i):
-        hi = max(hi, row[j])
-    return hi
+    """Highest ``row`` over the bars ``t-n+1..t`` (value only; state as in :func:`roll_max`).
+
+    The tracking scheme rescans only when the highest bar leaves the window, so on price data
+    it costs O(1) amortised per bar (a direct scan of the window costs O(n) every bar).
+    """
+    return roll_max(row, i, t, n, st, o)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def window_min(row: np.ndarray, i: int, t: int, n: int, st: np.ndarray, o: int) -> float:
     """Lowest ``row`` over the bars ``t-n+1..t`` (value only; state as in :func:`roll_min`)."""
-    if n > SCAN_MAX:
-        return roll_min(row, i, t, n, st, o)
-    lo = row[i]
-    for j in range(i - n + 1, i):
-        lo = min(lo, row[j])
-    return lo
+    return roll_min(row, i, t, n, st, o)
+
+
+@njit(cache=True, inline="always")
+def block_extremes(
+    hrow: np.ndarray, lrow: np.ndarray, i: int, t: int, pos: int, n: int, st: np.ndarray, o: int
+) -> tuple[float, float]:
+    """Highest ``hrow`` and lowest ``lrow`` over the bars ``t-n+1..t`` (van Herk/Gil-Werman).
+
+    Bars are cut into blocks of ``n`` (``pos = t % n`` is the position in the current block,
+    kept by the caller as a counter). The window is the tail of the previous block plus the head
+    of the current one: a running prefix extreme of the current block and the suffix extremes of
+    the previous block, recomputed from the input history once per block. Branch-free O(1)
+    amortised per bar; the value is the exact window extreme. Call for *every* bar from the
+    first one (the prefix must see the whole block); reads back ``n`` bars. State: st[o]/st[o+1]
+    prefix max/min, st[o+2:o+2+n] suffix maxima, st[o+2+n:o+2+2n] suffix minima.
+    """
+    hv = hrow[i]
+    lv = lrow[i]
+    if pos == 0:
+        if t >= n:
+            hm = hrow[i - 1]
+            lm = lrow[i - 1]
+            st[o + 1 + n] = hm
+            st[o + 1 + 2 * n] = lm
+            for j in range(n - 2, -1, -1):
+                w = hrow[i - n + j]
+                hm = w if w > hm else hm
+                st[o + 2 + j] = hm
+                w = lrow[i - n + j]
+                lm = w if w < lm else lm
+                st[o + 2 + n + j] = lm
+        hp = hv
+        lp = lv
+    else:
+        hp = st[o]
+        lp = st[o + 1]
+        hp = hv if hv > hp else hp
+        lp = lv if lv < lp else lp
+    st[o] = hp
+    st[o + 1] = lp
+    if pos == n - 1:
+        return hp, lp
+    hs = st[o + 3 + pos]
+    ls = st[o + 3 + n + pos]
+    return (hs if hs > hp else hp), (ls if ls < lp else lp)

@@ -51,7 +51,10 @@ def indicator(name: str) -> Indicator:
     if name not in INDICATORS:
         raise ValidationError(
             f"unknown indicator {name!r} (GET /api/v1/features/indicators lists the "
-            f"{len(INDICATORS)} known ones)", code="unknown_indicator", indicator=name)
+            f"{len(INDICATORS)} known ones)",
+            code="unknown_indicator",
+            indicator=name,
+        )
     return INDICATORS.get(name)
 
 
@@ -76,7 +79,10 @@ class IndicatorFeature(FrozenConfig):
         if self.output is not None and self.output not in ind.outputs:
             raise ValidationError(
                 f"{self.indicator} has no output {self.output!r} (outputs: "
-                f"{', '.join(ind.outputs)})", code="unknown_output", output=self.output)
+                f"{', '.join(ind.outputs)})",
+                code="unknown_output",
+                output=self.output,
+            )
 
 
 class FundamentalFeature(FrozenConfig):
@@ -84,8 +90,10 @@ class FundamentalFeature(FrozenConfig):
 
     kind: Literal["fundamental"] = "fundamental"
     name: str = Field(pattern=COLUMN_NAME, description="column name")
-    fundamental: str = Field(description="earnings_yield, book_to_price, roe, gross_margin, "
-                                         "revenue_yoy or debt_to_equity")
+    fundamental: str = Field(
+        description="earnings_yield, book_to_price, roe, gross_margin, "
+        "revenue_yoy or debt_to_equity"
+    )
 
     def columns(self) -> list[str]:
         return [self.name]
@@ -112,8 +120,9 @@ class FeatureSetDefinition(FrozenConfig):
             f.check()
             for c in f.columns():
                 if c in seen:
-                    raise ValidationError(f"feature column {c!r} appears twice",
-                                          code="duplicate_feature", column=c)
+                    raise ValidationError(
+                        f"feature column {c!r} appears twice", code="duplicate_feature", column=c
+                    )
                 seen.add(c)
         return self
 
@@ -125,9 +134,9 @@ class FeatureSetDefinition(FrozenConfig):
         return [f for f in self.features if isinstance(f, FundamentalFeature)]
 
     def same_features(self, other: FeatureSetDefinition) -> bool:
-        return (self.timeframe == other.timeframe
-                and [f.model_dump() for f in self.features]
-                == [f.model_dump() for f in other.features])
+        return self.timeframe == other.timeframe and [f.model_dump() for f in self.features] == [
+            f.model_dump() for f in other.features
+        ]
 
 
 def feature_key(set_name: str, version: int, instrument_id: str) -> str:
@@ -147,8 +156,11 @@ class FeatureSetCatalog:
 
     def versions(self, name: str) -> list[int]:
         keys = self.store.list_keys(f"featuresets/{name}/")
-        return sorted(int(k.rsplit("/", 1)[1]) for k in keys
-                      if k.rsplit("/", 2)[1] == name and k.rsplit("/", 1)[1].isdigit())
+        return sorted(
+            int(k.rsplit("/", 1)[1])
+            for k in keys
+            if k.rsplit("/", 2)[1] == name and k.rsplit("/", 1)[1].isdigit()
+        )
 
     def get(self, name: str, version: int | None = None) -> tuple[int, FeatureSetDefinition]:
         """``(version, definition)``; the latest version when ``version`` is None."""
@@ -170,11 +182,15 @@ class FeatureSetCatalog:
                 return last, False
         version = versions[-1] + 1 if versions else 1
         created = time.time_ns()
-        frame = pd.DataFrame({"version": np.array([version], dtype=np.int64)},
-                             index=pd.Index(np.array([created], dtype=np.int64), name="ts"))
-        self.store.write(definition_key(definition.name, version), frame,
-                         metadata={"definition": definition.model_dump(mode="json"),
-                                   "created_at": created})
+        frame = pd.DataFrame(
+            {"version": np.array([version], dtype=np.int64)},
+            index=pd.Index(np.array([created], dtype=np.int64), name="ts"),
+        )
+        self.store.write(
+            definition_key(definition.name, version),
+            frame,
+            metadata={"definition": definition.model_dump(mode="json"), "created_at": created},
+        )
         return version, True
 
     def names(self) -> list[str]:
@@ -183,11 +199,12 @@ class FeatureSetCatalog:
     def computed(self, name: str, version: int) -> list[str]:
         """Instruments with stored values of this set version."""
         prefix = f"features/{name}/{version}/"
-        return sorted(k[len(prefix):] for k in self.store.list_keys(prefix))
+        return sorted(k[len(prefix) :] for k in self.store.list_keys(prefix))
 
 
-def compute_frame(definition: FeatureSetDefinition, bars: pd.DataFrame,
-                  facts: Sequence[CompanyFact] = ()) -> pd.DataFrame:
+def compute_frame(
+    definition: FeatureSetDefinition, bars: pd.DataFrame, facts: Sequence[CompanyFact] = ()
+) -> pd.DataFrame:
     """The set's columns over ``bars`` (index ``ts`` int ns, OHLCV columns)."""
     idx = pd.Index(np.asarray(bars.index, dtype=np.int64), name="ts")
     cols: dict[str, np.ndarray] = {}
@@ -200,8 +217,12 @@ def compute_frame(definition: FeatureSetDefinition, bars: pd.DataFrame,
                 cols[name] = out[o].to_numpy(np.float64)
     funds = definition.fundamentals
     if funds:
-        values = fundamental_features(facts, idx.to_numpy(), bars["close"].to_numpy(np.float64),
-                                      [f.fundamental for f in funds])
+        values = fundamental_features(
+            facts,
+            idx.to_numpy(),
+            bars["close"].to_numpy(np.float64),
+            [f.fundamental for f in funds],
+        )
         for f in funds:
             cols[f.name] = values[f.fundamental]
     return pd.DataFrame({c: cols[c] for c in definition.columns()}, index=idx)
@@ -216,16 +237,32 @@ def fact_rows(facts: Sequence[CompanyFact]) -> list[FactRow]:
 
 
 def facts_of(rows: Sequence[Sequence[Any]], instrument_id: str) -> list[CompanyFact]:
-    return [CompanyFact(cik="", ticker=instrument_id.split(".")[0], concept=str(c), unit="",
-                        value=float(v), period_end_ns=int(p), ts_known=int(k), form="",
-                        fiscal_period=fp) for c, v, p, k, fp in rows]
+    return [
+        CompanyFact(
+            cik="",
+            ticker=instrument_id.split(".")[0],
+            concept=str(c),
+            unit="",
+            value=float(v),
+            period_end_ns=int(p),
+            ts_known=int(k),
+            form="",
+            fiscal_period=fp,
+        )
+        for c, v, p, k, fp in rows
+    ]
 
 
-def compute_set(definition: FeatureSetDefinition, version: int, instruments: Sequence[str],
-                read_bars: Callable[[str], pd.DataFrame],
-                facts: Mapping[str, Sequence[CompanyFact]], store: TimeSeriesStore,
-                progress: Callable[[float, str], None] | None = None,
-                cancelled: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+def compute_set(
+    definition: FeatureSetDefinition,
+    version: int,
+    instruments: Sequence[str],
+    read_bars: Callable[[str], pd.DataFrame],
+    facts: Mapping[str, Sequence[CompanyFact]],
+    store: TimeSeriesStore,
+    progress: Callable[[float, str], None] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> dict[str, Any]:
     """Compute the set for each instrument and write it (replacing earlier values).
 
     Instruments without bars are listed under ``missing`` and nothing is written for them.
@@ -240,17 +277,25 @@ def compute_set(definition: FeatureSetDefinition, version: int, instruments: Seq
             missing.append(inst)
         else:
             frame = compute_frame(definition, bars, facts.get(inst, ()))
-            store.write(feature_key(definition.name, version, inst), frame,
-                        metadata={"set": definition.name, "version": version,
-                                  "instrument_id": inst})
+            store.write(
+                feature_key(definition.name, version, inst),
+                frame,
+                metadata={"set": definition.name, "version": version, "instrument_id": inst},
+            )
             written[inst] = len(frame)
         if progress is not None:
             progress((k + 1) / len(instruments), f"{inst}: {written.get(inst, 0)} rows")
-    return {"set": definition.name, "version": version, "columns": definition.columns(),
-            "rows": written, "missing": missing,
-            "without_fundamentals": sorted(i for i in written if definition.fundamentals
-                                           and not facts.get(i)),
-            "cancelled": cancelled()}
+    return {
+        "set": definition.name,
+        "version": version,
+        "columns": definition.columns(),
+        "rows": written,
+        "missing": missing,
+        "without_fundamentals": sorted(
+            i for i in written if definition.fundamentals and not facts.get(i)
+        ),
+        "cancelled": cancelled(),
+    }
 
 
 class FeatureSetJobParams(FrozenConfig):
@@ -285,9 +330,14 @@ def run_compute_set(params: FeatureSetJobParams, progress: Progress) -> dict[str
         bars = BarStore(store)
         tf = params.definition.timeframe
         return compute_set(
-            params.definition, params.version, params.instruments,
+            params.definition,
+            params.version,
+            params.instruments,
             lambda i: bars.read_or_empty(i, tf, params.start_ns, params.end_ns),
-            {i: facts_of(rows, i) for i, rows in params.facts.items()}, store,
-            progress=progress.update, cancelled=lambda: progress.cancelled)
+            {i: facts_of(rows, i) for i, rows in params.facts.items()},
+            store,
+            progress=progress.update,
+            cancelled=lambda: progress.cancelled,
+        )
     finally:
         store.close()

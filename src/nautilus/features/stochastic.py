@@ -13,12 +13,11 @@ from nautilus.features.base import Indicator, register
 from nautilus.features.momentum import _wilder_osc
 from nautilus.features.primitives import (
     NAN,
+    block_extremes,
     ring_max,
     ring_min,
     ring_push,
     sma_ring_step,
-    window_max,
-    window_min,
 )
 
 PERIOD_MAX = 100_000
@@ -45,9 +44,8 @@ class StochConfig(FrozenConfig):
 
 
 @njit(cache=True)
-def _fastk(x, i, t, n, st):  # type: ignore[no-untyped-def]
-    hh = window_max(x[0], i, t, n, st, 1)
-    ll = window_min(x[1], i, t, n, st, 3)
+def _fastk(x, i, t, pos, n, st, ob):  # type: ignore[no-untyped-def]
+    hh, ll = block_extremes(x[0], x[1], i, t, pos, n, st, ob)
     diff = (hh - ll) / 100.0
     return (x[2, i] - ll) / diff if diff != 0.0 else 0.0
 
@@ -55,18 +53,19 @@ def _fastk(x, i, t, n, st):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def stoch_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     fk, sk, sd = int(p[0]), int(p[1]), int(p[2])
-    if st[0] == 0:
-        st[2] = -1.0
-        st[4] = -1.0
     o2 = 5 + 2 + sk
+    ob = o2 + 2 + sd
     t0 = int(st[0]) - start
+    pos = (t0 + start) % fk
     for i in range(start, stop):
         t = t0 + i
         out[0, i - start] = NAN
         out[1, i - start] = NAN
+        fast = _fastk(x, i, t, pos, fk, st, ob)
+        pos = 0 if pos == fk - 1 else pos + 1
         if t < fk - 1:
             continue
-        k = sma_ring_step(st, 5, sk, _fastk(x, i, t, fk, st))
+        k = sma_ring_step(st, 5, sk, fast)
         if t < fk + sk - 2:
             continue
         d = sma_ring_step(st, o2, sd, k)
@@ -84,7 +83,7 @@ register(
         ("slowk", "slowd"),
         StochConfig,
         stoch_kernel,
-        lambda c: 9 + c.slowk_period + c.slowd_period,
+        lambda c: 11 + c.slowk_period + c.slowd_period + 2 * c.fastk_period,
         lambda c: c.fastk_period + c.slowk_period + c.slowd_period - 3,
         history=lambda c: c.fastk_period,
         talib="STOCH",
@@ -105,17 +104,17 @@ class StochFConfig(FrozenConfig):
 @njit(cache=True)
 def stochf_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     fk, fd = int(p[0]), int(p[1])
-    if st[0] == 0:
-        st[2] = -1.0
-        st[4] = -1.0
+    ob = 7 + fd
     t0 = int(st[0]) - start
+    pos = (t0 + start) % fk
     for i in range(start, stop):
         t = t0 + i
         out[0, i - start] = NAN
         out[1, i - start] = NAN
+        k = _fastk(x, i, t, pos, fk, st, ob)
+        pos = 0 if pos == fk - 1 else pos + 1
         if t < fk - 1:
             continue
-        k = _fastk(x, i, t, fk, st)
         d = sma_ring_step(st, 5, fd, k)
         if t >= fk + fd - 2:
             out[0, i - start] = k
@@ -131,7 +130,7 @@ register(
         ("fastk", "fastd"),
         StochFConfig,
         stochf_kernel,
-        lambda c: 7 + c.fastd_period,
+        lambda c: 9 + c.fastd_period + 2 * c.fastk_period,
         lambda c: c.fastk_period + c.fastd_period - 2,
         history=lambda c: c.fastk_period,
         talib="STOCHF",
@@ -214,17 +213,15 @@ class WillRConfig(FrozenConfig):
 @njit(cache=True)
 def willr_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
-    if st[0] == 0:
-        st[2] = -1.0
-        st[4] = -1.0
     t0 = int(st[0]) - start
+    pos = (t0 + start) % n
     for i in range(start, stop):
         t = t0 + i
+        hh, ll = block_extremes(x[0], x[1], i, t, pos, n, st, 1)
+        pos = 0 if pos == n - 1 else pos + 1
         if t < n - 1:
             out[0, i - start] = NAN
             continue
-        hh = window_max(x[0], i, t, n, st, 1)
-        ll = window_min(x[1], i, t, n, st, 3)
         diff = (hh - ll) / (-100.0)
         out[0, i - start] = (hh - x[2, i]) / diff if diff != 0.0 else 0.0
     st[0] += stop - start
@@ -238,8 +235,9 @@ register(
         ("willr",),
         WillRConfig,
         willr_kernel,
-        lambda c: 5,
+        lambda c: 3 + 2 * c.timeperiod,
         lambda c: c.timeperiod - 1,
+        history=lambda c: c.timeperiod,
         talib="WILLR",
     )
 )

@@ -5,9 +5,10 @@ kernel state (running sums, smoothed values, ring buffers) kept between calls an
 ``history`` raw bars kept in a small buffer, so memory is O(window) and every value equals the
 batch value for the same bar exactly (same operations, same order).
 
-Per-bar cost is dominated by the Python -> numba call (about a microsecond); for throughput use
-:meth:`IndicatorStream.update_many`, which feeds a block of bars through the same kernel in one
-call and continues the same state.
+Per-bar cost is dominated by the Python -> numba call: ``update`` goes through one compiled
+step that takes a single packed array plus the bar's scalars (see :mod:`fast_stream`);
+``push``/``push1`` skip the input parsing. For throughput use :meth:`IndicatorStream.update_many`,
+which feeds a block of bars through the same kernel in one call and continues the same state.
 
 >>> s = IndicatorStream("sma", timeperiod=3)
 >>> [s.update(v) for v in (1.0, 2.0, 3.0, 4.0)][-2:]
@@ -24,6 +25,7 @@ import numpy as np
 
 from nautilus.core.errors import ValidationError
 from nautilus.features.base import INDICATORS, FloatArray, Indicator, InputData, resolve_inputs
+from nautilus.features.fast_stream import HEAD, make_pack, step_for
 
 _ATTR = {"ts": "ts_event"}
 
@@ -47,8 +49,9 @@ class IndicatorStream:
         "_n_out",
         "_out",
         "_p",
-        "_pos",
+        "_pack",
         "_st",
+        "_step",
         "_ts_pos",
         "indicator",
         "inputs",
@@ -61,13 +64,20 @@ class IndicatorStream:
         self._cfg = ind.make_config(params)
         self._h = max(ind.history(self._cfg), 0)
         self._cap = max(4 * (self._h + 1), 256)
-        self._buf = np.full((len(ind.inputs), self._cap), np.nan)
-        self._pos = self._h
+        n_in = len(ind.inputs)
         self._p = ind.params(self._cfg)
-        self._st = ind.new_state(self._cfg)
         self._n_out = len(ind.outputs)
-        self._out = np.empty((self._n_out, 1))
+        st = ind.new_state(self._cfg)
+        # buffer, state and output live in one flat pack (see ``fast_stream``): the compiled
+        # per-bar step takes it as its only array argument; the attributes below are views
+        pack = make_pack(n_in, self._cap, self._h, self._p, st, self._n_out)
+        self._pack = pack
+        o = HEAD + n_in * self._cap
+        self._buf = pack[HEAD:o].reshape(n_in, self._cap)
+        self._st = pack[o + self._p.size : o + self._p.size + st.size]
+        self._out = pack[o + self._p.size + st.size :].reshape(self._n_out, 1)
         self._k = ind.kernel
+        self._step = step_for(ind.kernel, self._n_out)
         self._ts_pos = ind.inputs.index("ts") if "ts" in ind.inputs else -1
 
     @property
@@ -79,6 +89,14 @@ class IndicatorStream:
         self._st[:] = 0.0
         self._buf[:] = np.nan
         self._pos = self._h
+
+    @property
+    def _pos(self) -> int:
+        return int(self._pack[0])
+
+    @_pos.setter
+    def _pos(self, value: int) -> None:
+        self._pack[0] = value
 
     def _values(self, bar: Any) -> tuple[float, ...]:
         if isinstance(bar, (int, float)):
@@ -101,27 +119,37 @@ class IndicatorStream:
 
     def update(self, bar: Any) -> Any:
         """Feed one bar; returns this bar's value(s), identical to the batch value."""
+        if type(bar) is float and self._n_out == 1:
+            return self.push1(bar)
         vals = self._values(bar)
-        for v in vals:
-            if not math.isfinite(v):
-                raise ValidationError(
-                    f"{self.indicator.name}: non-finite input {v!r}", code="non_finite_input"
-                )
-        pos = self._pos
-        buf = self._buf
-        if pos == self._cap:
-            h = self._h
-            buf[:, :h] = buf[:, pos - h : pos]
-            pos = h
-        if len(vals) == 1:
-            buf[0, pos] = vals[0]
-        else:
-            buf[:, pos] = vals
-        self._k(buf, pos, pos + 1, self._p, self._st, self._out)
-        self._pos = pos + 1
+        r = self._step(self._pack, tuple([float(v) for v in vals]))
+        if self._pack[7]:
+            self._reject(vals)
         if self._n_out == 1:
-            return float(self._out[0, 0])
-        return tuple(float(v) for v in self._out[:, 0])
+            return r
+        return tuple(r.tolist())
+
+    def push1(self, value: float) -> float:
+        """Fastest path: one float bar into a single-input, single-output indicator."""
+        r = self._step(self._pack, (value,))
+        if r != r and self._pack[7]:
+            self._reject((value,))
+        return r  # type: ignore[no-any-return]
+
+    def push(self, *values: float) -> Any:
+        """Fast path: the bar's input values as floats, in the order of ``inputs`` (``ts``
+        already transformed as ``update`` would); returns what ``update`` returns."""
+        r = self._step(self._pack, values)
+        if self._pack[7]:
+            self._reject(values)
+        return r if self._n_out == 1 else tuple(r.tolist())
+
+    def _reject(self, vals: tuple[float, ...]) -> None:
+        self._pack[7] = 0.0
+        bad = next((v for v in vals if not math.isfinite(v)), vals[0])
+        raise ValidationError(
+            f"{self.indicator.name}: non-finite input {bad!r}", code="non_finite_input"
+        )
 
     def update_many(
         self, data: InputData, *, columns: Mapping[str, str] | None = None

@@ -18,12 +18,11 @@ from nautilus.core.config import FrozenConfig
 from nautilus.features.base import Indicator, register
 from nautilus.features.primitives import (
     NAN,
+    block_extremes,
     ema_step,
     is_zero,
     is_zero_or_neg,
     true_range,
-    window_max,
-    window_min,
 )
 
 PERIOD_MAX = 100_000
@@ -50,12 +49,15 @@ class TRangeConfig(FrozenConfig):
 
 @njit(cache=True)
 def trange_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    t0 = int(st[0]) - start
-    for i in range(start, stop):
-        if t0 + i == 0:
-            out[0, i - start] = NAN
-        else:
-            out[0, i - start] = true_range(x[0, i], x[1, i], x[2, i - 1])
+    o = out[0]
+    first = start
+    if st[0] == 0 and stop > start:
+        o[0] = NAN
+        first = start + 1
+    hi, lo, pc = x[0, first:stop], x[1, first:stop], x[2, first - 1 : stop - 1]
+    dst = o[first - start :]
+    for j in range(stop - first):
+        dst[j] = true_range(hi[j], lo[j], pc[j])
     st[0] += stop - start
 
 
@@ -291,19 +293,17 @@ class DonchianConfig(FrozenConfig):
 @njit(cache=True)
 def donchian_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
-    if st[0] == 0:
-        st[2] = -1.0
-        st[4] = -1.0
     t0 = int(st[0]) - start
+    pos = (t0 + start) % n
     for i in range(start, stop):
         t = t0 + i
+        hi, lo = block_extremes(x[0], x[1], i, t, pos, n, st, 1)
+        pos = 0 if pos == n - 1 else pos + 1
         if t < n - 1:
             out[0, i - start] = NAN
             out[1, i - start] = NAN
             out[2, i - start] = NAN
             continue
-        hi = window_max(x[0], i, t, n, st, 1)
-        lo = window_min(x[1], i, t, n, st, 3)
         out[0, i - start] = hi
         out[1, i - start] = (hi + lo) / 2.0
         out[2, i - start] = lo
@@ -318,8 +318,9 @@ register(
         ("upper", "middle", "lower"),
         DonchianConfig,
         donchian_kernel,
-        lambda c: 5,
+        lambda c: 3 + 2 * c.timeperiod,
         lambda c: c.timeperiod - 1,
+        history=lambda c: c.timeperiod,
     )
 )
 

@@ -73,6 +73,7 @@ SECOND: dict[str, dict[str, Any]] = {
     "beta": {"timeperiod": 20},
     "cdl_morningstar": {"penetration": 0.5},
     "cdl_eveningstar": {"penetration": 0.1},
+    "mama": {"fastlimit": 0.3, "slowlimit": 0.1},
 }
 
 
