@@ -1,10 +1,16 @@
 """The risk gate: :class:`~nautilus.execution.pretrade.PreTradeGate` over the registered rules.
 
-For each command the gate resolves the merged limits of ``(account, strategy, instrument)``
-(one cached dict lookup), builds a :class:`CheckContext` and runs the enabled rules in
-priority order; the first denial wins. A denial is published on ``risk.denials`` (a
-:class:`Denial`) and queued for the relational store, which the engine drains in batches off
-the hot path. The gate never calls a venue and never touches the database.
+For each command the gate looks up the plan of ``(account, strategy, instrument)`` (one cached
+dict lookup, rebuilt when the limit book's version changes): the merged limits and the checks
+of the rules that can deny under them, in priority order (a rule whose limits are all unset is
+left out, which is what its ``check`` would do anyway). It builds a :class:`CheckContext` and
+runs the checks; the first denial wins. Account exposures and open-order sums come from an
+:class:`~nautilus.risk.exposure_cache.ExposureCache` that is validated against the view on
+every check and rebuilt where anything changed (see that module), so the approve path does no
+per-position arithmetic, no logging and no allocation beyond the context. A denial is
+published on ``risk.denials`` (a :class:`Denial`) and queued for the relational store, which
+the engine drains in batches off the hot path. The gate never calls a venue and never touches
+the database.
 
 >>> from nautilus.risk.limits import LimitBook
 >>> from nautilus.risk.state import TradingStates
@@ -27,12 +33,18 @@ import msgspec
 from nautilus.bus.base import Lane, MessageBus, message_type
 from nautilus.execution.pretrade import PreTradeDecision, TradingView
 from nautilus.model.orders import Order
-from nautilus.risk.limits import LimitBook
+from nautilus.risk.exposure_cache import ExposureCache
+from nautilus.risk.limits import Effective, LimitBook
 from nautilus.risk.rules import RISK_RULES, CheckContext, EquityTracker, RiskRule
 from nautilus.risk.rules.exposure import CovarianceModel, VarRule
 from nautilus.risk.state import TradingStates
 
 log = logging.getLogger(__name__)
+
+Check = Callable[[CheckContext], Any]
+Plan = tuple[int, Effective, tuple[Check, ...], tuple[Check, ...]]
+"""``(limit book version, merged limits, submit checks, modify checks)`` of one key."""
+MAX_PLANS = 100_000
 
 DENIALS_TOPIC = "risk.denials"
 MAX_PENDING = 100_000
@@ -101,6 +113,9 @@ class RiskGate:
         self.denials: Counter[str] = Counter()
         self._lock = threading.Lock()
         self.sectors: dict[str, str | None] = {}
+        self.exposures: ExposureCache | None = ExposureCache(self.sectors)
+        """Validated per-account exposures; ``None`` recomputes them on every check."""
+        self._plans: dict[tuple[str, str | None, str], Plan] = {}
 
     def set_covariance(self, model: CovarianceModel | None) -> None:
         """Hand the VaR rule its covariance model (``None`` makes VaR limits deny)."""
@@ -117,28 +132,44 @@ class RiskGate:
 
     def check_submit(self, order: Order, view: TradingView) -> PreTradeDecision:
         """Decide on a new order (never calls a venue)."""
-        return self._run(order, view, order.quantity, False, None, self._submit)
+        return self._run(order, view, order.quantity, False, None)
 
     def check_modify(self, order: Order, quantity: Decimal | None, price: Decimal | None,
                      view: TradingView) -> PreTradeDecision:
         """Decide on a modify to ``quantity`` (total) and/or ``price`` of a working order."""
         qty = (quantity if quantity is not None else order.quantity) - order.filled_qty
-        return self._run(order, view, qty, True, price, self._modify)
+        return self._run(order, view, qty, True, price)
+
+    def plan(self, account_id: str, strategy_id: str | None, instrument_id: str) -> Plan:
+        """The merged limits and active checks of one key (cached per limit book version)."""
+        key = (account_id, strategy_id, instrument_id)
+        plan = self._plans.get(key)
+        version = self.limits.version
+        if plan is None or plan[0] != version:
+            limits = self.limits.resolve(account_id, strategy_id, instrument_id)
+            active = [r for r in self.rules if r.active(limits)]
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.clear()
+            plan = self._plans[key] = (
+                version, limits,
+                tuple(r.check for r in active if r.on_submit and r.check in self._submit),
+                tuple(r.check for r in active if r.on_modify and r.check in self._modify))
+        return plan
 
     def _run(self, order: Order, view: TradingView, qty: Decimal, is_modify: bool,
-             new_price: Decimal | None, checks: tuple[Callable[[CheckContext], Any], ...],
-             ) -> PreTradeDecision:
+             new_price: Decimal | None) -> PreTradeDecision:
         self.checks += 1
         instrument = view.instrument(order.instrument_id)
         if instrument is None:
             decision = PreTradeDecision.deny("unknown_instrument",
                                              f"unknown instrument {order.instrument_id}", None)
         else:
-            limits = self.limits.resolve(view.account_id, view.strategy_id, order.instrument_id)
+            _, limits, submit, modify = self.plan(view.account_id, view.strategy_id,
+                                                  order.instrument_id)
             ctx = CheckContext(order, view, instrument, limits, self.states, self.equity, qty,
                                view.now_ns(), is_modify=is_modify, new_price=new_price,
-                               sectors=self.sectors)
-            for check in checks:
+                               sectors=self.sectors, cache=self.exposures)
+            for check in modify if is_modify else submit:
                 result = check(ctx)
                 if result is not None:
                     decision = result
@@ -162,7 +193,8 @@ class RiskGate:
                                          f"unknown instrument {order.instrument_id}", None)
         limits = self.limits.resolve(view.account_id, view.strategy_id, order.instrument_id)
         ctx = CheckContext(order, view, instrument, limits, self.states, self.equity, qty,
-                           view.now_ns(), is_modify=modify, new_price=price, sectors=self.sectors)
+                           view.now_ns(), is_modify=modify, new_price=price, sectors=self.sectors,
+                           cache=self.exposures)
         for check in checks:
             result = check(ctx)
             if result is not None:

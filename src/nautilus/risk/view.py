@@ -55,7 +55,7 @@ class InMemoryView:
         return self._account
 
     def positions(self) -> list[Position]:
-        return self.book.open_positions()
+        return [p for p in self.book.positions.values() if p.signed_qty]  # the open ones
 
     def open_orders(self) -> list[Order]:
         return [o for o in self.orders.values() if o.is_open]

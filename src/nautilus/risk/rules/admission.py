@@ -9,6 +9,7 @@ from pydantic import Field
 
 from nautilus.core.time import NS_PER_SECOND
 from nautilus.execution.pretrade import PreTradeDecision
+from nautilus.risk.limits import Effective
 from nautilus.risk.rules.base import RISK_RULES, CheckContext, RiskRule, RuleConfig, fmt
 from nautilus.risk.state import TradingState
 
@@ -92,6 +93,9 @@ class RestrictedRule(RiskRule):
 
     name = "restricted_instruments"
     priority = 2
+
+    def active(self, limits: Effective) -> bool:
+        return bool(limits.restricted)
 
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         if ctx.order.instrument_id in ctx.limits.restricted:

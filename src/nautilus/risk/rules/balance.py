@@ -13,7 +13,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from nautilus.execution.pretrade import PreTradeDecision
-from nautilus.model.account import MarginAccount
+from nautilus.model.account import Account, MarginAccount
+from nautilus.risk.limits import Effective
 from nautilus.risk.rules.base import RISK_RULES, CheckContext, RiskRule, fmt
 
 ZERO = Decimal(0)
@@ -26,6 +27,9 @@ class FreeBalanceRule(RiskRule):
     name = "free_balance"
     priority = 60
 
+    def active(self, limits: Effective) -> bool:
+        return bool(limits.check_free_balance)
+
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         if not ctx.limits.check_free_balance:
             return None
@@ -34,8 +38,12 @@ class FreeBalanceRule(RiskRule):
         if not margin and ctx.sign < 0:
             return None
         currency = ctx.instrument.currency
-        reserved = ZERO
         view = ctx.view
+        state = ctx.orders_state
+        if (state is not None and ctx.order.client_order_id not in state.cids
+                and (cached := state.reserved(currency, margin))[1]):
+            return self._decide(ctx, account, margin, currency, cached[0])
+        reserved = ZERO
         for o in view.open_orders():
             if o.client_order_id == ctx.order.client_order_id or (not margin and not o.is_buy):
                 continue
@@ -45,11 +53,15 @@ class FreeBalanceRule(RiskRule):
             px = o.price or o.trigger_price
             if px is None:
                 ref = view.reference_price(o.instrument_id)
-                if ref is None:
+                if ref is None or not ref[0].is_finite():  # fail closed, as for the order
                     return ctx.deny("no_reference_price", f"open order {o.client_order_id} "
                                     "cannot be priced", self.name)
                 px = ref[0]
             reserved += o.leaves_qty * px * inst.multiplier
+        return self._decide(ctx, account, margin, currency, reserved)
+
+    def _decide(self, ctx: CheckContext, account: Account, margin: bool, currency: str,
+                reserved: Decimal) -> PreTradeDecision | None:
         need = ctx.notional + reserved
         bal = account.balance(currency)
         if margin:

@@ -36,11 +36,23 @@ from nautilus.model.instrument import Instrument
 from nautilus.model.orders import Order
 
 if TYPE_CHECKING:
+    from nautilus.risk.exposure_cache import ExposureCache, ExposureState, OrdersState
     from nautilus.risk.limits import Effective
     from nautilus.risk.rules.loss import EquityTracker
     from nautilus.risk.state import TradingStates
 
 ZERO = Decimal(0)
+_DECIMALS: dict[float, Decimal] = {}
+
+
+def dec(value: float) -> Decimal:
+    """``Decimal(repr(value))``, memoised (limits are few; the hot path avoids the repr)."""
+    d = _DECIMALS.get(value)
+    if d is None:
+        d = Decimal(repr(value))
+        if len(_DECIMALS) < 4096:
+            _DECIMALS[value] = d
+    return d
 
 
 class RuleConfig(FrozenConfig):
@@ -99,15 +111,26 @@ class Snapshot:
             self.sectors[instrument_id] = s
         return s
 
+    def sector_gross_excluding(self, view: TradingView, instrument_id: str,
+                               sector: str) -> Decimal:
+        """Σ |value| of the other instruments of ``sector``."""
+        return sum((abs(v) for i, v in self.exposure.items()
+                    if i != instrument_id and self.sector_of(view, i) == sector), ZERO)
+
 
 class CheckContext:
     """Everything a rule needs about one command; expensive parts are computed on demand."""
 
     __slots__ = (
+        "_gross_net",
         "_notional",
         "_open_same_side",
+        "_orders",
+        "_pn",
+        "_pn_ref",
         "_projected",
         "_snapshot",
+        "cache",
         "equity_tracker",
         "instrument",
         "is_modify",
@@ -129,8 +152,10 @@ class CheckContext:
                  limits: Effective, states: TradingStates, equity_tracker: EquityTracker,
                  qty: Decimal, now: int, *, is_modify: bool = False,
                  new_price: Decimal | None = None,
-                 sectors: dict[str, str | None] | None = None) -> None:
+                 sectors: dict[str, str | None] | None = None,
+                 cache: ExposureCache | None = None) -> None:
         self.order = order
+        self.cache = cache
         self.sectors = sectors
         self.view = view
         self.instrument = instrument
@@ -146,9 +171,13 @@ class CheckContext:
         self.ref: Decimal = ZERO
         self.ref_ts = 0
         self._notional: Decimal | None = None
-        self._snapshot: Snapshot | None = None
+        self._snapshot: Snapshot | ExposureState | None = None
         self._open_same_side: Decimal | None = None
         self._projected: Decimal | None = None
+        self._pn: Decimal = ZERO
+        self._pn_ref: Decimal | None = None
+        self._gross_net: tuple[Decimal, Decimal] | None = None
+        self._orders: OrdersState | None = None
 
     @property
     def limit_price(self) -> Decimal | None:
@@ -163,11 +192,25 @@ class CheckContext:
         return n
 
     @property
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> Snapshot | ExposureState:
+        """The account's exposures: the gate's validated cache, else computed from scratch."""
         s = self._snapshot
         if s is None:
-            s = self._snapshot = Snapshot(self.view, self.sectors)
+            cache = self.cache
+            s = self._snapshot = (cache.exposure(self.view) if cache is not None
+                                  else Snapshot(self.view, self.sectors))
         return s
+
+    @property
+    def orders_state(self) -> OrdersState | None:
+        """The validated open-order state when the gate has a cache."""
+        st = self._orders
+        if st is None:
+            cache = self.cache
+            if cache is None:
+                return None
+            st = self._orders = cache.orders(self.view)
+        return st
 
     @property
     def open_same_side(self) -> Decimal:
@@ -175,6 +218,10 @@ class CheckContext:
         v = self._open_same_side
         if v is None:
             o = self.order
+            st = self.orders_state
+            if st is not None:
+                v = self._open_same_side = st.leaves(o)
+                return v
             v = ZERO
             for other in self.view.open_orders():
                 if (other.instrument_id == o.instrument_id and other.side is o.side
@@ -197,13 +244,20 @@ class CheckContext:
 
     def projected_notional(self) -> Decimal:
         """Signed market value of the projected position at the reference price."""
-        return self.projected_qty * self.ref * self.instrument.multiplier
+        ref = self.ref
+        if self._pn_ref is not ref:
+            self._pn = self.projected_qty * ref * self.instrument.multiplier
+            self._pn_ref = ref
+        return self._pn
 
     def projected_gross_net(self) -> tuple[Decimal, Decimal]:
-        snap = self.snapshot
-        cur = snap.exposure.get(self.order.instrument_id, ZERO)
-        after = self.projected_notional()
-        return snap.gross - abs(cur) + abs(after), snap.net - cur + after
+        gn = self._gross_net
+        if gn is None or self._pn_ref is not self.ref:
+            snap = self.snapshot
+            cur = snap.exposure.get(self.order.instrument_id, ZERO)
+            after = self.projected_notional()
+            gn = self._gross_net = (snap.gross - abs(cur) + abs(after), snap.net - cur + after)
+        return gn
 
     def deny(self, code: str, message: str, rule: str) -> PreTradeDecision:
         return PreTradeDecision.deny(code, message, rule)
@@ -220,6 +274,11 @@ class RiskRule(abc.ABC):
 
     def __init__(self, config: BaseModel | None = None) -> None:
         self.config = config if config is not None else self.config_class()
+
+    def active(self, limits: Effective) -> bool:
+        """False when :meth:`check` passes every command under ``limits`` (no limit of this
+        rule is set); the gate then leaves the rule out of that key's precomputed checks."""
+        return True
 
     @abc.abstractmethod
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:

@@ -18,7 +18,9 @@ from scipy import stats
 
 from nautilus.core.errors import ValidationError
 from nautilus.execution.pretrade import PreTradeDecision
-from nautilus.risk.rules.base import RISK_RULES, CheckContext, RiskRule, fmt
+from nautilus.risk.exposure_cache import ExposureState
+from nautilus.risk.limits import Effective
+from nautilus.risk.rules.base import RISK_RULES, CheckContext, RiskRule, dec, fmt
 from nautilus.risk.rules.position import _equity_or_deny
 
 
@@ -28,6 +30,9 @@ class GrossExposureRule(RiskRule):
 
     name = "max_gross_exposure"
     priority = 30
+
+    def active(self, limits: Effective) -> bool:
+        return limits.max_gross_exposure is not None
 
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         lim = ctx.limits.max_gross_exposure
@@ -50,6 +55,9 @@ class NetExposureRule(RiskRule):
     name = "max_net_exposure"
     priority = 31
 
+    def active(self, limits: Effective) -> bool:
+        return limits.max_net_exposure is not None
+
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         lim = ctx.limits.max_net_exposure
         if lim is None:
@@ -71,6 +79,9 @@ class LeverageRule(RiskRule):
     name = "max_leverage"
     priority = 32
 
+    def active(self, limits: Effective) -> bool:
+        return limits.max_leverage is not None
+
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         lim = ctx.limits.max_leverage
         if lim is None:
@@ -79,7 +90,7 @@ class LeverageRule(RiskRule):
         if isinstance(eq, PreTradeDecision):
             return eq
         gross, _ = ctx.projected_gross_net()
-        if gross > Decimal(repr(lim)) * eq:
+        if gross > dec(lim) * eq:
             return ctx.deny("max_leverage", f"leverage would reach {float(gross / eq):.3f} "
                             f"(limit {lim:g})", self.name)
         return None
@@ -88,11 +99,12 @@ class LeverageRule(RiskRule):
 class CovarianceModel:
     """Per-period return covariance of ``instruments`` with VaR confidence and horizon."""
 
-    __slots__ = ("confidence", "cov", "horizon", "index", "instruments", "scale")
+    __slots__ = ("confidence", "cov", "diag", "horizon", "index", "instruments", "scale")
 
     def __init__(self, instruments: list[str], cov: Any, *, confidence: float = 0.99,
                  horizon: int = 1) -> None:
-        c = np.asarray(cov, dtype=np.float64)
+        c = np.array(cov, dtype=np.float64)  # a private read-only copy: the gate caches
+        c.setflags(write=False)  # products of it per exposure state
         n = len(instruments)
         if c.shape != (n, n) or not np.isfinite(c).all():
             raise ValidationError(f"covariance must be a finite ({n}, {n}) matrix",
@@ -103,6 +115,7 @@ class CovarianceModel:
         self.instruments = list(instruments)
         self.index = {iid: i for i, iid in enumerate(instruments)}
         self.cov = c
+        self.diag: list[float] = c.diagonal().tolist()
         self.confidence = confidence
         self.horizon = horizon
         self.scale = float(stats.norm.ppf(confidence)) * math.sqrt(horizon)
@@ -135,6 +148,12 @@ class VarRule(RiskRule):
     name = "max_var"
     priority = 40
 
+    VAR_MARGIN = 1e-9
+    """Relative float safety margin of the incremental VaR pass (see :meth:`check`)."""
+
+    def active(self, limits: Effective) -> bool:
+        return limits.max_var is not None
+
     def __init__(self, config: Any = None) -> None:
         super().__init__(config)
         self.model: CovarianceModel | None = None
@@ -150,8 +169,12 @@ class VarRule(RiskRule):
         if snap.missing_mark is not None:
             return ctx.deny("no_reference_price",
                             f"no reference price for held {snap.missing_mark}", self.name)
+        iid = ctx.order.instrument_id
+        projected = float(ctx.projected_notional())
+        if isinstance(snap, ExposureState) and self._passes(snap, model, iid, projected, lim):
+            return None
         exposure = {i: float(v) for i, v in snap.exposure.items()}
-        exposure[ctx.order.instrument_id] = float(ctx.projected_notional())
+        exposure[iid] = projected
         w = model.vector(exposure)
         if isinstance(w, str):
             return ctx.deny("var_unknown_instrument",
@@ -161,3 +184,28 @@ class VarRule(RiskRule):
             return ctx.deny("max_var", f"portfolio VaR would reach {var:,.2f} "
                             f"(limit {fmt(lim)})", self.name)
         return None
+
+    def _passes(self, snap: ExposureState, model: CovarianceModel, iid: str, projected: float,
+                lim: Decimal) -> bool:
+        """O(1) approval from the state's cached ``w``, ``Σw`` and ``wᵀΣw``.
+
+        Only the order's instrument changes, by ``d = projected - w_k``, so
+        ``q' = wᵀΣw + 2 d (Σw)_k + d² Σ_kk``. Float rounding of this and of the exact
+        ``w'ᵀΣw'`` is bounded by a few ulps of ``M = |w|ᵀ|Σ||w| + 2|d|(|Σ||w|)_k + d²|Σ_kk|``;
+        the order passes here only if ``q'`` is below ``(limit / z√h)²`` by more than
+        :attr:`VAR_MARGIN` x ``M`` (plus 1e-12 of the bound). Anything closer, an unknown
+        instrument, or a breach takes the exact path, so this never approves what the exact
+        computation denies.
+        """
+        k = model.index.get(iid)
+        if k is None:
+            return False
+        _, w, sw, asw, q, qa, unknown = snap.var_base(model)
+        if unknown is not None:
+            return False
+        d = projected - w[k]
+        ckk = model.diag[k]
+        q2 = q + 2.0 * d * sw[k] + d * d * ckk
+        bound = (float(lim) / model.scale) ** 2
+        err = self.VAR_MARGIN * (qa + 2.0 * abs(d) * asw[k] + d * d * abs(ckk)) + 1e-12 * bound
+        return q2 + err < bound

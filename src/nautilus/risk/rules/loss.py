@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from nautilus.core.time import NS_PER_DAY
 from nautilus.execution.pretrade import PreTradeDecision
+from nautilus.risk.limits import Effective
 from nautilus.risk.rules.base import RISK_RULES, CheckContext, RiskRule, fmt
 
 HUNDRED = Decimal(100)
@@ -60,6 +61,9 @@ class DailyLossRule(RiskRule):
     name = "daily_loss"
     priority = 50
 
+    def active(self, limits: Effective) -> bool:
+        return limits.max_daily_loss is not None
+
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         lim = ctx.limits.max_daily_loss
         if lim is None:
@@ -82,6 +86,9 @@ class DrawdownRule(RiskRule):
 
     name = "drawdown"
     priority = 51
+
+    def active(self, limits: Effective) -> bool:
+        return limits.max_drawdown_pct is not None
 
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         lim = ctx.limits.max_drawdown_pct

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from nautilus.execution.pretrade import PreTradeDecision
-from nautilus.risk.rules.base import RISK_RULES, CheckContext, RiskRule, fmt
+from nautilus.risk.limits import Effective
+from nautilus.risk.rules.base import RISK_RULES, CheckContext, RiskRule, dec, fmt
 
 BPS = Decimal(10_000)
 
@@ -16,6 +17,9 @@ class MaxOrderQtyRule(RiskRule):
 
     name = "max_order_qty"
     priority = 10
+
+    def active(self, limits: Effective) -> bool:
+        return limits.max_order_qty is not None
 
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         lim = ctx.limits.max_order_qty
@@ -31,6 +35,9 @@ class MaxOrderNotionalRule(RiskRule):
 
     name = "max_order_notional"
     priority = 11
+
+    def active(self, limits: Effective) -> bool:
+        return limits.max_order_notional is not None
 
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         lim = ctx.limits.max_order_notional
@@ -50,13 +57,16 @@ class PriceCollarRule(RiskRule):
     name = "price_collar"
     priority = 12
 
+    def active(self, limits: Effective) -> bool:
+        return limits.price_collar_bps is not None
+
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         bps = ctx.limits.price_collar_bps
         px = ctx.limit_price
         if bps is None or px is None:
             return None
         dist = abs(px - ctx.ref) * BPS
-        if dist > Decimal(repr(bps)) * ctx.ref:
+        if dist > dec(bps) * ctx.ref:
             return ctx.deny("price_collar", f"limit price {fmt(px)} is "
                             f"{float(dist / ctx.ref):.1f} bps from the reference {fmt(ctx.ref)} "
                             f"(collar {bps:g} bps)", self.name)

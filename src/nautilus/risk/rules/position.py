@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from nautilus.execution.pretrade import PreTradeDecision
-from nautilus.risk.rules.base import RISK_RULES, CheckContext, RiskRule, fmt
+from nautilus.risk.limits import Effective
+from nautilus.risk.rules.base import RISK_RULES, CheckContext, RiskRule, dec, fmt
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -18,6 +19,9 @@ class MaxPositionQtyRule(RiskRule):
 
     name = "max_position_qty"
     priority = 20
+
+    def active(self, limits: Effective) -> bool:
+        return limits.max_position_qty is not None
 
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         lim = ctx.limits.max_position_qty
@@ -33,6 +37,9 @@ class MaxPositionNotionalRule(RiskRule):
 
     name = "max_position_notional"
     priority = 21
+
+    def active(self, limits: Effective) -> bool:
+        return limits.max_position_notional is not None
 
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         lim = ctx.limits.max_position_notional
@@ -66,6 +73,10 @@ class ConcentrationRule(RiskRule):
     name = "concentration"
     priority = 22
 
+    def active(self, limits: Effective) -> bool:
+        return (limits.max_concentration_pct is not None
+                or limits.max_sector_concentration_pct is not None)
+
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         lim = ctx.limits
         pct, spct = lim.max_concentration_pct, lim.max_sector_concentration_pct
@@ -76,7 +87,7 @@ class ConcentrationRule(RiskRule):
             return eq
         iid = ctx.order.instrument_id
         after = abs(ctx.projected_notional())
-        if pct is not None and after * HUNDRED > Decimal(repr(pct)) * eq:
+        if pct is not None and after * HUNDRED > dec(pct) * eq:
             return ctx.deny("max_concentration", f"{iid} would be "
                             f"{float(after * HUNDRED / eq):.2f}% of equity (limit {pct:g}%)",
                             self.name)
@@ -84,9 +95,8 @@ class ConcentrationRule(RiskRule):
             snap = ctx.snapshot
             sector = snap.sector_of(ctx.view, iid)
             if sector is not None:
-                gross = after + sum((abs(v) for i, v in snap.exposure.items()
-                                     if i != iid and snap.sector_of(ctx.view, i) == sector), ZERO)
-                if gross * HUNDRED > Decimal(repr(spct)) * eq:
+                gross = after + snap.sector_gross_excluding(ctx.view, iid, sector)
+                if gross * HUNDRED > dec(spct) * eq:
                     return ctx.deny("max_sector_concentration", f"sector {sector} would be "
                                     f"{float(gross * HUNDRED / eq):.2f}% of equity "
                                     f"(limit {spct:g}%)", self.name)

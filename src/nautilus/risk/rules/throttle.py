@@ -43,16 +43,18 @@ class RateLimitRule(RiskRule):
 
     def __init__(self, config: object = None) -> None:
         super().__init__(config)  # type: ignore[arg-type]
-        self._buckets: dict[tuple[str, bool], TokenBucket] = {}
+        self._buckets: dict[str, TokenBucket] = {}
+        self._modify_buckets: dict[str, TokenBucket] = {}
 
     def check(self, ctx: CheckContext) -> PreTradeDecision | None:
         rate = ctx.limits.max_modify_rate if ctx.is_modify else ctx.limits.max_submit_rate
         if rate is None:
             return None
-        key = (ctx.view.account_id, ctx.is_modify)
-        bucket = self._buckets.get(key)
+        buckets = self._modify_buckets if ctx.is_modify else self._buckets
+        key = ctx.view.account_id
+        bucket = buckets.get(key)
         if bucket is None or bucket.rate != rate:
-            bucket = self._buckets[key] = TokenBucket(rate, ctx.now)
+            bucket = buckets[key] = TokenBucket(rate, ctx.now)
         if bucket.take(ctx.now):
             return None
         kind = "modify" if ctx.is_modify else "submit"
