@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nautilus.backtest.vectorized.grid import sma_cross_signals
+from nautilus.backtest.vectorized.indicators import sma_cross_signals
 from nautilus.core.errors import ValidationError
 from nautilus.core.registry import Registry
 

@@ -37,11 +37,11 @@ orders and stop orders at a simulated venue):
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from pydantic import Field
 
 from nautilus.backtest.vectorized import kernels as k
@@ -49,7 +49,6 @@ from nautilus.backtest.vectorized import targets as tk
 from nautilus.backtest.vectorized.results import ORDER_DTYPE, BacktestResult
 from nautilus.core.config import FrozenConfig
 from nautilus.core.errors import ValidationError
-from nautilus.execution.models import FEE_MODELS, SLIPPAGE_MODELS
 
 SIZE_TYPES = {
     "amount": k.SIZE_AMOUNT,
@@ -93,9 +92,14 @@ def cost_vector(config: VectorizedConfig) -> npt.NDArray[np.float64]:
         raise ValidationError(f"size_type {config.size_type!r} needs a size", code="missing_size")
     cfg[k.C_FEE_CAP] = -1.0
     cfg[k.C_PRECISION] = -1.0
-    spec = FEE_MODELS.spec(config.fee_model)
-    fee_cfg: Any = spec.config(**config.fee_params) if spec.config else None
     name = config.fee_model
+    fee_cfg: Any = None
+    if name != "none" or config.fee_params or config.slippage_model is not None:
+        # the execution models (and their imports) are loaded only when a run has costs
+        from nautilus.execution.models import FEE_MODELS
+
+        spec = FEE_MODELS.spec(name)
+        fee_cfg = spec.config(**config.fee_params) if spec.config else None
     if name == "bps":
         cfg[k.C_FEE_FRAC] = float(fee_cfg.bps) / 1e4
     elif name == "maker_taker":
@@ -114,6 +118,8 @@ def cost_vector(config: VectorizedConfig) -> npt.NDArray[np.float64]:
     if fee_cfg is not None and name != "none":
         cfg[k.C_PRECISION] = float(fee_cfg.precision)
     if config.slippage_model is not None:
+        from nautilus.execution.models import SLIPPAGE_MODELS
+
         sspec = SLIPPAGE_MODELS.spec(config.slippage_model)
         if config.slippage_model != "fixed_bps" or sspec.config is None:
             raise ValidationError(
@@ -130,6 +136,13 @@ def cost_vector(config: VectorizedConfig) -> npt.NDArray[np.float64]:
     return cfg
 
 
+def _pandas_type(obj: Any, *names: str) -> bool:
+    """Whether ``obj`` is one of the named pandas types (never imports pandas itself: an object
+    cannot be a pandas one unless pandas was imported already)."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(obj, tuple(getattr(pd, n) for n in names))
+
+
 def as_panel(
     values: Any,
     name: str,
@@ -138,7 +151,8 @@ def as_panel(
     dtype: Any = np.float64,
 ) -> npt.NDArray[Any]:
     """``values`` as a C-contiguous (bars, instruments) array; ``shape`` must match exactly."""
-    arr = np.asarray(values.to_numpy() if isinstance(values, (pd.DataFrame, pd.Series)) else values)
+    frame = _pandas_type(values, "DataFrame", "Series")
+    arr = np.asarray(values.to_numpy() if frame else values)
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1)
     if arr.ndim != 2:
@@ -154,31 +168,33 @@ def as_panel(
         raise ValidationError(f"{name} must be boolean, got {arr.dtype}", code="bad_dtype")
     out = np.ascontiguousarray(arr, dtype=dtype)
     if dtype is np.float64:
-        bad = ~np.isfinite(out)
-        if bad.any():
+        # min/max propagate NaN and expose +-inf: two reductions, no temporaries
+        lo, hi = float(out.min()), float(out.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            bad = ~np.isfinite(out)
             r, c = np.argwhere(bad)[0]
             raise ValidationError(
                 f"{name} has {int(bad.sum())} NaN/inf values (first at bar {r}, column {c})",
                 code="nan_prices",
             )
-        if name != "target" and (out <= 0).any():
+        if name != "target" and lo <= 0.0:
             raise ValidationError(f"{name} has non-positive prices", code="bad_prices")
     return out
 
 
 def bar_index(index: Any, close: Any, n: int) -> npt.NDArray[np.int64]:
     """int64 ns UTC index of the bars, strictly increasing; from ``index`` or close's index."""
-    if index is None and isinstance(close, (pd.DataFrame, pd.Series)):
+    if index is None and _pandas_type(close, "DataFrame", "Series"):
         index = close.index
     if index is None:
         raise ValidationError("an int64 ns bar index is required", code="missing_index")
-    if isinstance(index, pd.DatetimeIndex):
+    if _pandas_type(index, "DatetimeIndex"):
         idx = (index.tz_convert("UTC") if index.tz is not None else index).asi8
     else:
         idx = np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise ValidationError(f"index must be int64 ns, got {idx.dtype}", code="bad_index")
-    idx = idx.astype(np.int64)
+    idx = np.ascontiguousarray(idx, dtype=np.int64)
     if idx.shape != (n,):
         raise ValidationError(
             f"index has shape {idx.shape}, prices have {n} bars", code="misaligned"
@@ -193,7 +209,7 @@ def _labels(close: Any, m: int, columns: list[str] | None) -> list[str]:
         if len(columns) != m:
             raise ValidationError(f"{len(columns)} column names for {m} columns", code="misaligned")
         return [str(c) for c in columns]
-    if isinstance(close, pd.DataFrame):
+    if _pandas_type(close, "DataFrame"):
         return [str(c) for c in close.columns]
     return [str(i) for i in range(m)]
 
@@ -222,6 +238,8 @@ def annual_volatility(
 ) -> npt.NDArray[np.float64]:
     """Rolling std (ddof=1) of close-to-close returns over ``window`` bars ending at each bar,
     annualised; NaN until ``window`` returns exist. Known at the bar's close."""
+    import pandas as pd
+
     ret = np.full_like(close, np.nan)
     ret[1:] = close[1:] / close[:-1] - 1.0
     vol = pd.DataFrame(ret).rolling(window).std().to_numpy()
@@ -229,9 +247,12 @@ def annual_volatility(
 
 
 def _signal_capacity(*signals: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
-    counts = np.zeros(signals[0].shape[1], dtype=np.int64)
+    """Orders each column can produce: every fill opens from flat or closes, and only a
+    signal opens, so at most two per signal (plus slack)."""
+    m = signals[0].shape[1]
+    counts = np.zeros(m, dtype=np.int64)
     for s in signals:
-        counts += s.sum(axis=0)
+        counts += np.count_nonzero(s) if m == 1 else np.count_nonzero(s, axis=0)
     return 2 * counts + 2
 
 
@@ -262,49 +283,51 @@ def run_signals(
     idx = bar_index(index, close, n)
     le = as_panel(entries, "entries", c.shape, dtype=np.bool_)
     lx = as_panel(exits, "exits", c.shape, dtype=np.bool_)
-    zeros = np.zeros_like(le)
-    se = (
-        as_panel(short_entries, "short_entries", c.shape, dtype=np.bool_)
-        if short_entries is not None
-        else zeros
-    )
-    sx = (
-        as_panel(short_exits, "short_exits", c.shape, dtype=np.bool_)
-        if short_exits is not None
-        else zeros
-    )
+    shorts = short_entries is not None or short_exits is not None
+    if shorts:
+        zeros = np.zeros_like(le)
+        se = (
+            as_panel(short_entries, "short_entries", c.shape, dtype=np.bool_)
+            if short_entries is not None
+            else zeros
+        )
+        sx = (
+            as_panel(short_exits, "short_exits", c.shape, dtype=np.bool_)
+            if short_exits is not None
+            else zeros
+        )
+        cap = _signal_capacity(le, lx, se, sx)
+    else:
+        se, sx = le, lx  # never read by the long-only kernels
+        cap = _signal_capacity(le, lx)
     cfg = cost_vector(cfg_model)
     vol = (
         annual_volatility(c, cfg_model.vol_window, cfg_model.periods_per_year)
         if cfg_model.size_type == "target_vol"
         else np.empty((0, m))
     )
-    cap = _signal_capacity(le, lx, se, sx)
     exec_open = cfg_model.execution == "next_open"
+    stops = bool(cfg[k.C_SL] > 0.0 or cfg[k.C_TP] > 0.0 or cfg[k.C_TRAIL] > 0.0)
+    group_kernel, columns_kernel = k.SIGNAL_KERNELS[(exec_open, stops, shorts)]
     labels = _labels(close, m, columns)
-    pos = np.zeros((n, m))
     if cfg_model.cash_sharing or m == 1:
         # one group: call the group kernel directly (contiguous arrays, no thread launch)
         total = int(cap.sum())
         rec = _alloc(total)
-        vbuf = np.empty(n)
-        count, _ = k.signals_group(
-            c, o, h, lo, le, lx, se, sx, vol, cfg, exec_open, 0, *rec, vbuf, pos
-        )
-        value = vbuf.reshape(-1, 1)
+        count, _, last = group_kernel(c, o, h, lo, le, lx, se, sx, vol, cfg, rec)
         orders = _pack(rec, np.array([0, total]), np.array([count]), idx)
+        final = np.array([last])
         groups = ["portfolio"] if cfg_model.cash_sharing else labels
     else:
         start = np.zeros(m + 1, dtype=np.int64)
         start[1:] = np.cumsum(cap)
         rec = _alloc(int(start[-1]))
-        value = np.empty((n, m))
-        counts, _ = k.signals_columns(
-            c, o, h, lo, le, lx, se, sx, vol, cfg, exec_open, start, *rec, value, pos
-        )
+        counts, _, final = columns_kernel(c, o, h, lo, le, lx, se, sx, vol, cfg, start, rec)
         orders = _pack(rec, start, counts, idx)
         groups = labels
-    return BacktestResult(idx, labels, groups, cfg_model.init_cash, orders, pos, value, c)
+    return BacktestResult(
+        idx, labels, groups, cfg_model.init_cash, orders, None, None, c, final_value=final
+    )
 
 
 def run_targets(
@@ -331,7 +354,7 @@ def run_targets(
     n, m = c.shape
     idx = bar_index(index, close, n)
     tgt = np.asarray(
-        target.to_numpy() if isinstance(target, pd.DataFrame) else target, dtype=np.float64
+        target.to_numpy() if _pandas_type(target, "DataFrame") else target, dtype=np.float64
     )
     if tgt.ndim == 1:
         tgt = tgt.reshape(-1, 1)
@@ -398,6 +421,8 @@ def rebalance_schedule(
         return np.arange(n) % every == 0
     if every == "bar":
         return np.ones(n, dtype=np.bool_)
+    import pandas as pd
+
     ts = pd.to_datetime(idx, utc=True)
     if every == "month":
         key = ts.year.to_numpy() * 12 + ts.month.to_numpy()
@@ -430,8 +455,12 @@ def _pack(
     counts: npt.NDArray[np.int64],
     idx: npt.NDArray[np.int64],
 ) -> npt.NDArray[Any]:
-    sel = np.concatenate([np.arange(start[g], start[g] + counts[g]) for g in range(len(counts))])
-    sel = sel.astype(np.int64)
+    m = len(counts)
+    if m == 1:
+        sel = np.arange(start[0], start[0] + counts[0], dtype=np.int64)
+    else:
+        sel = np.concatenate([np.arange(start[g], start[g] + counts[g]) for g in range(m)])
+        sel = sel.astype(np.int64)
     out = np.empty(len(sel), dtype=ORDER_DTYPE)
     out["id"] = np.arange(len(sel))
     out["col"], out["bar"], out["side"] = rec[0][sel], rec[1][sel], rec[2][sel]

@@ -21,28 +21,28 @@ import numpy as np
 import numpy.typing as npt
 
 from nautilus.analytics.kernels import N_FIELDS, column_metrics
+from nautilus.backtest.vectorized.indicators import (
+    cross_signals,
+    rolling_mean,
+    sma_cross_signals,
+)
 from nautilus.backtest.vectorized.kernels import signals_group
 
 F8 = npt.NDArray[np.float64]
 I8 = npt.NDArray[np.int64]
 
+__all__ = [
+    "N_ROWS",
+    "ROW_TRADES",
+    "cross_signals",
+    "ma_table",
+    "rolling_mean",
+    "sma_cross_grid",
+    "sma_cross_signals",
+]
+
 ROW_TRADES = N_FIELDS
 N_ROWS = N_FIELDS + 1
-
-
-@nb.njit(cache=True)
-def rolling_mean(x: F8, window: int) -> F8:
-    """Simple moving average over ``window`` bars ending at each bar; NaN before it fills."""
-    n = x.shape[0]
-    out = np.full(n, np.nan)
-    acc = 0.0
-    for t in range(n):
-        acc += x[t]
-        if t >= window:
-            acc -= x[t - window]
-        if t >= window - 1:
-            out[t] = acc / window
-    return out
 
 
 @nb.njit(cache=True, parallel=True)
@@ -52,47 +52,6 @@ def ma_table(close: F8, windows: I8) -> F8:
     for i in nb.prange(windows.shape[0]):
         out[i] = rolling_mean(close, windows[i])
     return out
-
-
-@nb.njit(cache=True)
-def cross_signals(
-    fast: F8, slow: F8, up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_]
-) -> None:
-    """Fill ``up``/``down`` with the bars where ``fast`` crosses above / below ``slow``."""
-    n = fast.shape[0]
-    up[0] = False
-    down[0] = False
-    for t in range(1, n):
-        a0 = fast[t - 1] - slow[t - 1]
-        a1 = fast[t] - slow[t]
-        up[t] = a1 > 0.0 and a0 <= 0.0
-        down[t] = a1 < 0.0 and a0 >= 0.0
-
-
-@nb.njit(cache=True)
-def sma_cross_signals(
-    close: F8, fast: int, slow: int, up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_]
-) -> None:
-    """Fused ``cross_signals(rolling_mean(close, fast), rolling_mean(close, slow))`` in one
-    pass without the average arrays (same summation order, so the same numbers)."""
-    n = close.shape[0]
-    af = 0.0
-    a_s = 0.0
-    prev = np.nan
-    for t in range(n):
-        x = close[t]
-        af += x
-        a_s += x
-        if t >= fast:
-            af -= close[t - fast]
-        if t >= slow:
-            a_s -= close[t - slow]
-        cur = np.nan
-        if t >= fast - 1 and t >= slow - 1:
-            cur = af / fast - a_s / slow
-        up[t] = cur > 0.0 and prev <= 0.0
-        down[t] = cur < 0.0 and prev >= 0.0
-        prev = cur
 
 
 @nb.njit(cache=True, parallel=True)
@@ -136,29 +95,10 @@ def sma_cross_grid(
         e_i = np.empty(0, dtype=np.int64)
         e_f = np.empty(0)
         value = np.empty(n)
-        _, trips = signals_group(
-            c2,
-            o2,
-            h2,
-            l2,
-            up,
-            down,
-            se,
-            sx,
-            v2,
-            cfg,
-            exec_open,
-            0,
-            e_i,
-            e_i,
-            e_i,
-            e_f,
-            e_f,
-            e_f,
-            e_i,
-            value,
-            np.empty((0, 1)),
-        )
+        _, trips, _ = signals_group(
+            c2, o2, h2, l2, up, down, se, sx, v2, cfg, exec_open, 0,
+            (e_i, e_i, e_i, e_f, e_f, e_f, e_i), value,
+        )  # fmt: skip
         out[ROW_TRADES, p] = trips
         if full_metrics:
             r = np.empty(n)

@@ -24,6 +24,7 @@ Conventions shared by every kernel (the engine in ``engine.py`` validates inputs
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -144,8 +145,14 @@ def _record(
     return k
 
 
-@nb.njit(cache=True)
-def signals_group(
+@nb.njit(inline="always")
+def settle(cash: float, side: int, qty: float, px: float, fee: float) -> float:
+    """Cash after a fill of ``side`` (+1 buy, -1 sell) ``qty`` at ``px`` paying ``fee``."""
+    return cash + (-side * qty * px - fee)
+
+
+@nb.njit(inline="always")
+def simulate(
     close: F8,
     open_: F8,
     high: F8,
@@ -156,23 +163,23 @@ def signals_group(
     sx: npt.NDArray[np.bool_],
     vol: F8,
     cfg: F8,
-    exec_open: bool,
     col0: int,
-    rec_col: I8,
-    rec_bar: I8,
-    rec_side: I8,
-    rec_qty: F8,
-    rec_px: F8,
-    rec_fee: F8,
-    rec_reason: I8,
+    rec: tuple[I8, I8, I8, F8, F8, F8, I8],
     value_out: F8,
-    pos_out: F8,
-) -> tuple[int, int]:
-    """Simulate one cash group of ``k`` columns from entry/exit signals.
+    exec_open: bool,
+    stops: bool,
+    shorts: bool,
+    with_value: bool,
+) -> tuple[int, int, float]:
+    """Simulate one cash group of ``k`` columns from entry/exit signals: the single source of
+    the fill semantics (see the module docstring).
 
-    ``open_``/``high``/``low`` may have zero rows (then the close stands in for them).
-    ``vol`` (annualised volatility known at each bar's close) is read only for volatility-target
-    sizing. Returns ``(orders written, round trips closed)``.
+    ``open_``/``high``/``low`` may have zero rows (then the close stands in for them). ``vol``
+    (annualised volatility known at each bar's close) is read only for volatility-target
+    sizing. ``stops`` / ``shorts`` / ``with_value`` switch the stop phase, the short signal
+    arrays and the per-bar equity curve (``value_out``) on; the specialised kernels pass them
+    as compile-time constants so the unused branches are compiled out. Returns ``(orders
+    written, round trips closed, equity after the last bar)``.
     """
     n, k = close.shape
     has_open = open_.shape[0] > 0
@@ -181,8 +188,9 @@ def signals_group(
     sl = cfg[C_SL]
     tp = cfg[C_TP]
     trail = cfg[C_TRAIL]
-    use_stops = sl > 0.0 or tp > 0.0 or trail > 0.0
-    record_pos = pos_out.shape[0] > 0
+    size = cfg[C_SIZE]
+    st = int(cfg[C_SIZE_TYPE])
+    rec_col, rec_bar, rec_side, rec_qty, rec_px, rec_fee, rec_reason = rec
     cash = cfg[C_INIT_CASH]
     pos = np.zeros(k)
     entry_ref = np.zeros(k)
@@ -195,11 +203,12 @@ def signals_group(
     n_orders = 0
     n_trips = 0
     for t in range(n):
-        for phase in range(3):
-            # phase 0: pending signals at the open; 1: stops; 2: pending signals at the close
-            if phase == 1:
-                if not use_stops:
+        for step in range(2):
+            # signals fill at the open before the stops, or at the close after them
+            if (step == 0) != exec_open:
+                if not stops:
                     continue
+                # venue-side stops on the conservative intra-bar path
                 for j in range(k):
                     p = pos[j]
                     if p == 0.0:
@@ -261,7 +270,7 @@ def signals_group(
                         side = -1 if p > 0.0 else 1
                         px = fill * (1.0 + side * slip)
                         fee = fee_of(q, px, cfg)
-                        cash += -side * q * px - fee
+                        cash = settle(cash, side, q, px, fee)
                         pos[j] = 0.0
                         n_trips += 1
                         n_orders = _record(
@@ -281,20 +290,24 @@ def signals_group(
                             fee,
                             reason,
                         )
+
                 continue
-            if t == 0 or (phase == 0) != exec_open:
+            if t == 0 or (exec_open and not has_open):
                 continue
-            if phase == 0 and not has_open:
-                continue
+            # market orders for bar t - 1's signals: pass A decides and closes, pass B opens
             s = t - 1
-            # pass A: decide and close; pass B: open
+            n_open = 0
             for j in range(k):
-                ref = open_[t, j] if phase == 0 else close[t, j]
+                ref = open_[t, j] if exec_open else close[t, j]
                 last_px[j] = ref
                 a_le = le[s, j]
                 a_lx = lx[s, j]
-                a_se = se[s, j]
-                a_sx = sx[s, j]
+                a_se = se[s, j] if shorts else False
+                a_sx = sx[s, j] if shorts else False
+                open_dir[j] = 0
+                close_flag[j] = False
+                if not (a_le or a_lx or a_se or a_sx):
+                    continue
                 if a_le and a_lx:
                     a_le = False
                     a_lx = False
@@ -306,17 +319,18 @@ def signals_group(
                     a_se = False
                 p = pos[j]
                 close_flag[j] = (p > 0.0 and (a_lx or a_se)) or (p < 0.0 and (a_sx or a_le))
-                open_dir[j] = 0
                 if a_le and (p <= 0.0):
                     open_dir[j] = 1
+                    n_open += 1
                 elif a_se and (p >= 0.0):
                     open_dir[j] = -1
+                    n_open += 1
                 if close_flag[j]:
                     q = abs(p)
                     side = -1 if p > 0.0 else 1
                     px = ref * (1.0 + side * slip)
                     fee = fee_of(q, px, cfg)
-                    cash += -side * q * px - fee
+                    cash = settle(cash, side, q, px, fee)
                     pos[j] = 0.0
                     n_trips += 1
                     n_orders = _record(
@@ -336,14 +350,14 @@ def signals_group(
                         fee,
                         REASON_SIGNAL,
                     )
+            if n_open == 0:
+                continue
             for j in range(k):
                 d = open_dir[j]
                 if d == 0 or pos[j] != 0.0:
                     continue
                 ref = last_px[j]
                 px = ref * (1.0 + d * slip)
-                size = cfg[C_SIZE]
-                st = int(cfg[C_SIZE_TYPE])
                 equity = cash
                 if st == SIZE_PERCENT or st == SIZE_TARGET_VOL:
                     for i in range(k):
@@ -365,7 +379,7 @@ def signals_group(
                 if not q > 0.0:
                     continue
                 fee = fee_of(q, px, cfg)
-                cash += -d * q * px - fee
+                cash = settle(cash, d, q, px, fee)
                 pos[j] = d * q
                 entry_ref[j] = ref
                 extreme[j] = ref
@@ -386,18 +400,21 @@ def signals_group(
                     fee,
                     REASON_SIGNAL,
                 )
-        v = cash
-        for j in range(k):
-            if pos[j] != 0.0:
-                v += pos[j] * close[t, j]
-            if record_pos:
-                pos_out[t, j] = pos[j]
-        value_out[t] = v
-    return n_orders, n_trips
+        if with_value:
+            v = cash
+            for j in range(k):
+                if pos[j] != 0.0:
+                    v += pos[j] * close[t, j]
+            value_out[t] = v
+    v = cash
+    for j in range(k):
+        if pos[j] != 0.0:
+            v += pos[j] * close[n - 1, j]
+    return n_orders, n_trips, v
 
 
-@nb.njit(cache=True, parallel=True)
-def signals_columns(
+@nb.njit(cache=True)
+def signals_group(
     close: F8,
     open_: F8,
     high: F8,
@@ -409,59 +426,155 @@ def signals_columns(
     vol: F8,
     cfg: F8,
     exec_open: bool,
-    rec_start: I8,
-    rec_col: I8,
-    rec_bar: I8,
-    rec_side: I8,
-    rec_qty: F8,
-    rec_px: F8,
-    rec_fee: F8,
-    rec_reason: I8,
+    col0: int,
+    rec: tuple[I8, I8, I8, F8, F8, F8, I8],
     value_out: F8,
-    pos_out: F8,
-) -> tuple[I8, I8]:
-    """Every column its own portfolio (``init_cash`` each), columns in parallel.
+) -> tuple[int, int, float]:
+    """:func:`simulate` with the options as run-time values (stops from ``cfg``, shorts and
+    the equity curve always on): the grid's per-pair simulator."""
+    stops = cfg[C_SL] > 0.0 or cfg[C_TP] > 0.0 or cfg[C_TRAIL] > 0.0
+    return simulate(
+        close, open_, high, low, le, lx, se, sx, vol, cfg, col0, rec, value_out,
+        exec_open, stops, True, True,
+    )  # fmt: skip
 
-    Column ``j`` writes its orders from ``rec_start[j]`` up to ``rec_start[j + 1]``.
+
+def _specialise(exec_open: bool, stops: bool, shorts: bool) -> tuple[Any, Any]:
+    """One group kernel and one per-column (parallel) kernel with the flags compiled in."""
+
+    @nb.njit(cache=True)
+    def group(
+        close: F8,
+        open_: F8,
+        high: F8,
+        low: F8,
+        le: npt.NDArray[np.bool_],
+        lx: npt.NDArray[np.bool_],
+        se: npt.NDArray[np.bool_],
+        sx: npt.NDArray[np.bool_],
+        vol: F8,
+        cfg: F8,
+        rec: tuple[I8, I8, I8, F8, F8, F8, I8],
+    ) -> tuple[int, int, float]:
+        return simulate(
+            close, open_, high, low, le, lx, se, sx, vol, cfg, 0, rec, vol[:0, 0],
+            exec_open, stops, shorts, False,
+        )  # fmt: skip
+
+    @nb.njit(cache=True, parallel=True)
+    def columns(
+        close: F8,
+        open_: F8,
+        high: F8,
+        low: F8,
+        le: npt.NDArray[np.bool_],
+        lx: npt.NDArray[np.bool_],
+        se: npt.NDArray[np.bool_],
+        sx: npt.NDArray[np.bool_],
+        vol: F8,
+        cfg: F8,
+        rec_start: I8,
+        rec: tuple[I8, I8, I8, F8, F8, F8, I8],
+    ) -> tuple[I8, I8, F8]:
+        m = close.shape[1]
+        counts = np.zeros(m, dtype=np.int64)
+        trips = np.zeros(m, dtype=np.int64)
+        final = np.zeros(m)
+        has_open = open_.shape[0] > 0
+        has_hl = high.shape[0] > 0
+        has_vol = vol.shape[0] > 0
+        for j in nb.prange(m):
+            a, b = rec_start[j], rec_start[j + 1]
+            part = (
+                rec[0][a:b], rec[1][a:b], rec[2][a:b], rec[3][a:b], rec[4][a:b], rec[5][a:b],
+                rec[6][a:b],
+            )  # fmt: skip
+            c, r, v = simulate(
+                close[:, j : j + 1],
+                open_[:, j : j + 1] if has_open else open_[:, 0:0],
+                high[:, j : j + 1] if has_hl else high[:, 0:0],
+                low[:, j : j + 1] if has_hl else low[:, 0:0],
+                le[:, j : j + 1],
+                lx[:, j : j + 1],
+                se[:, j : j + 1],
+                sx[:, j : j + 1],
+                vol[:, j : j + 1] if has_vol else vol[:, 0:0],
+                cfg,
+                j,
+                part,
+                close[:0, 0],
+                exec_open,
+                stops,
+                shorts,
+                False,
+            )
+            counts[j] = c
+            trips[j] = r
+            final[j] = v
+        return counts, trips, final
+
+    return group, columns
+
+
+SIGNAL_KERNELS = {
+    (eo, st, sh): _specialise(eo, st, sh)
+    for eo in (False, True)
+    for st in (False, True)
+    for sh in (False, True)
+}
+"""``(exec_open, stops, shorts)`` -> (group kernel, per-column kernel); equity is replayed."""
+
+
+@nb.njit(cache=True)
+def replay(
+    close: F8,
+    group_of_col: I8,
+    n_groups: int,
+    init_cash: float,
+    o_col: I8,
+    o_bar: I8,
+    o_side: I8,
+    o_qty: F8,
+    o_px: F8,
+    o_fee: F8,
+) -> tuple[F8, F8]:
+    """(value (bars, groups), positions (bars, columns)) of a signal run from its orders.
+
+    Orders are in the simulator's emission order within each group. A signal run's fill either
+    closes a position (back to 0) or opens one from flat, and cash moves by :func:`settle`
+    like in :func:`simulate`, so the replay reproduces the simulator's figures exactly.
     """
     n, m = close.shape
-    counts = np.zeros(m, dtype=np.int64)
-    trips = np.zeros(m, dtype=np.int64)
-    has_open = open_.shape[0] > 0
-    has_hl = high.shape[0] > 0
-    has_vol = vol.shape[0] > 0
-    for j in nb.prange(m):
-        a, b = rec_start[j], rec_start[j + 1]
-        o = open_[:, j : j + 1] if has_open else open_[:, 0:0]
-        h = high[:, j : j + 1] if has_hl else high[:, 0:0]
-        lo = low[:, j : j + 1] if has_hl else low[:, 0:0]
-        v = vol[:, j : j + 1] if has_vol else vol[:, 0:0]
-        pcol = pos_out[:, j : j + 1]
-        vbuf = np.empty(n)
-        c, r = signals_group(
-            close[:, j : j + 1],
-            o,
-            h,
-            lo,
-            le[:, j : j + 1],
-            lx[:, j : j + 1],
-            se[:, j : j + 1],
-            sx[:, j : j + 1],
-            v,
-            cfg,
-            exec_open,
-            j,
-            rec_col[a:b],
-            rec_bar[a:b],
-            rec_side[a:b],
-            rec_qty[a:b],
-            rec_px[a:b],
-            rec_fee[a:b],
-            rec_reason[a:b],
-            vbuf,
-            pcol,
-        )
-        value_out[:, j] = vbuf
-        counts[j] = c
-        trips[j] = r
-    return counts, trips
+    n_ord = o_col.shape[0]
+    # orders of each group in emission order (stable counting sort by group)
+    g_count = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(n_ord):
+        g_count[group_of_col[o_col[i]] + 1] += 1
+    ptr = np.cumsum(g_count)
+    end = ptr[1:].copy()
+    order = np.empty(n_ord, dtype=np.int64)
+    fill = ptr[:-1].copy()
+    for i in range(n_ord):
+        g = group_of_col[o_col[i]]
+        order[fill[g]] = i
+        fill[g] += 1
+    nxt = ptr[:-1].copy()
+    cash = np.full(n_groups, init_cash)
+    pos = np.zeros(m)
+    value = np.empty((n, n_groups))
+    positions = np.empty((n, m))
+    for t in range(n):
+        for g in range(n_groups):
+            while nxt[g] < end[g] and o_bar[order[nxt[g]]] == t:
+                i = order[nxt[g]]
+                j = o_col[i]
+                side = o_side[i]
+                cash[g] = settle(cash[g], side, o_qty[i], o_px[i], o_fee[i])
+                pos[j] = 0.0 if pos[j] != 0.0 else side * o_qty[i]
+                nxt[g] += 1
+            value[t, g] = cash[g]
+        for j in range(m):
+            if pos[j] != 0.0:
+                value[t, group_of_col[j]] += pos[j] * close[t, j]
+            positions[t, j] = pos[j]
+    return value, positions

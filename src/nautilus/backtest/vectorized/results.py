@@ -5,19 +5,22 @@ arrays; ``side`` and ``direction`` are +1 (buy / long) and -1 (sell / short); qu
 positive units; prices include slippage; fees are in the portfolio currency. Equity (``value``)
 is cash plus positions marked at each bar's close, one column per cash group. Returns are simple
 per-bar returns of the value, the first one against the initial cash.
+
+A signal run hands over its orders and final equity only: the equity curve and positions are
+replayed from the orders on first access (``kernels.replay``, exact), trades are built on first
+access, and pandas / the analytics layer are imported only by the frame and metrics methods.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
-from nautilus.analytics import metrics_table
-from nautilus.backtest.vectorized.trades import trades_from_orders
+if TYPE_CHECKING:
+    import pandas as pd
 
 ORDER_DTYPE = np.dtype(
     [
@@ -65,10 +68,51 @@ class BacktestResult:
     groups: list[str]
     init_cash: float
     orders: npt.NDArray[Any]
-    positions: npt.NDArray[np.float64]
-    value: npt.NDArray[np.float64]
+    eager_positions: npt.NDArray[np.float64] | None = field(repr=False)
+    eager_value: npt.NDArray[np.float64] | None = field(repr=False)
     close: npt.NDArray[np.float64] = field(repr=False)
+    final_value: npt.NDArray[np.float64] | None = field(default=None, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def _replay(self) -> None:
+        from nautilus.backtest.vectorized.kernels import replay
+
+        m = len(self.columns)
+        one_per_col = len(self.groups) == m
+        group_of_col = np.arange(m, dtype=np.int64) if one_per_col else np.zeros(m, np.int64)
+        o = self.orders
+        value, pos = replay(
+            self.close,
+            group_of_col,
+            len(self.groups),
+            float(self.init_cash),
+            o["col"].astype(np.int64),
+            o["bar"].astype(np.int64),
+            o["side"].astype(np.int64),
+            np.ascontiguousarray(o["qty"]),
+            np.ascontiguousarray(o["price"]),
+            np.ascontiguousarray(o["fee"]),
+        )
+        self._cache["value"] = value
+        self._cache["positions"] = pos
+
+    @property
+    def positions(self) -> npt.NDArray[np.float64]:
+        """(bars, columns) units held at each bar's close (+ long, - short)."""
+        if self.eager_positions is not None:
+            return self.eager_positions
+        if "positions" not in self._cache:
+            self._replay()
+        return self._cache["positions"]  # type: ignore[no-any-return]
+
+    @property
+    def value(self) -> npt.NDArray[np.float64]:
+        """(bars, groups) equity: cash plus positions marked at each bar's close."""
+        if self.eager_value is not None:
+            return self.eager_value
+        if "value" not in self._cache:
+            self._replay()
+        return self._cache["value"]  # type: ignore[no-any-return]
 
     @property
     def returns(self) -> npt.NDArray[np.float64]:
@@ -84,6 +128,8 @@ class BacktestResult:
     def trades(self) -> npt.NDArray[Any]:
         """Round trips (``TRADE_DTYPE``), sorted by column then entry time."""
         if "trades" not in self._cache:
+            from nautilus.backtest.vectorized.trades import trades_from_orders
+
             o = self.orders[np.argsort(self.orders["col"], kind="stable")]
             last = np.ascontiguousarray(self.close[-1])
             parts = trades_from_orders(
@@ -112,40 +158,59 @@ class BacktestResult:
         return np.bincount(t["col"][t["closed"]], minlength=len(self.columns)).astype(np.int64)
 
     @property
+    def last_value(self) -> npt.NDArray[np.float64]:
+        """Equity after the last bar, per group (no equity curve needed)."""
+        return self.final_value if self.final_value is not None else self.value[-1]
+
+    @property
     def total_return(self) -> npt.NDArray[np.float64]:
         """Final value / initial cash - 1, per group."""
-        return self.value[-1] / self.init_cash - 1.0  # type: ignore[no-any-return]
+        return self.last_value / self.init_cash - 1.0
 
     def value_frame(self) -> pd.DataFrame:
         """Equity as a DataFrame indexed by UTC timestamps."""
+        import pandas as pd
+
         return pd.DataFrame(
             self.value, index=pd.to_datetime(self.index, utc=True), columns=self.groups
         )
 
     def returns_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(
             self.returns, index=pd.to_datetime(self.index, utc=True), columns=self.groups
         )
 
     def positions_frame(self) -> pd.DataFrame:
         """Units held at each bar's close (sign: + long, - short)."""
+        import pandas as pd
+
         return pd.DataFrame(
             self.positions, index=pd.to_datetime(self.index, utc=True), columns=self.columns
         )
 
     def orders_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         df = pd.DataFrame(self.orders)
         df["reason"] = [REASONS[r] for r in df["reason"]]
         df["instrument"] = [self.columns[c] for c in df["col"]]
         return df
 
     def trades_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         df = pd.DataFrame(self.trades)
         df["instrument"] = [self.columns[c] for c in df["col"]]
         return df
 
     def metrics(self, periods_per_year: float = 252.0, **kwargs: Any) -> pd.DataFrame:
         """``analytics.metrics_table`` of the returns plus trade counts (metric × group)."""
+        import pandas as pd
+
+        from nautilus.analytics import metrics_table
+
         table = metrics_table(
             pd.DataFrame(self.returns, columns=self.groups),
             periods_per_year=periods_per_year,
@@ -167,5 +232,5 @@ class BacktestResult:
             "orders": len(self.orders),
             "trades": self.trade_count.tolist(),
             "total_return": self.total_return.tolist(),
-            "final_value": self.value[-1].tolist(),
+            "final_value": self.last_value.tolist(),
         }
