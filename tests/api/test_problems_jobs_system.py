@@ -88,6 +88,8 @@ def test_unexpected_error_is_500_without_internals(client: TestClient) -> None:
         raise RuntimeError("secret internal detail at /srv/db")
 
     app.router.add_api_route("/test-only/explode", explode)  # type: ignore[attr-defined]
+    # ahead of the dashboard's catch-all mount at "/" (present once web/dist is built)
+    app.router.routes.insert(0, app.router.routes.pop())  # type: ignore[attr-defined]
     raw = TestClient(app, raise_server_exceptions=False)
     r = raw.get("/test-only/explode")
     body = assert_problem(r, 500, "internal_error")

@@ -22,6 +22,23 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def resolve_cached_principal(
+    security: Security,
+    bearer: HTTPAuthorizationCredentials | None,
+    api_key: str | None,
+) -> Principal | None:
+    """The caller from the in-process credential cache, without blocking; None on a miss.
+
+    Same precedence as :func:`resolve_principal`; an invalid access token raises here already
+    (checking it is CPU only). None means: call :func:`resolve_principal` off the event loop.
+    """
+    if bearer is not None and bearer.credentials:
+        return security.cached_bearer(bearer.credentials)
+    if api_key:
+        return security.cached_api_key(api_key)
+    return None
+
+
 def resolve_principal(
     security: Security,
     bearer: HTTPAuthorizationCredentials | None,

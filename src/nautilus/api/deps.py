@@ -14,8 +14,14 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.concurrency import run_in_threadpool
 
-from nautilus.api.auth import api_key_scheme, bearer_scheme, resolve_principal
+from nautilus.api.auth import (
+    api_key_scheme,
+    bearer_scheme,
+    resolve_cached_principal,
+    resolve_principal,
+)
 from nautilus.core.errors import UnavailableError, ValidationError
 from nautilus.platform import Platform
 from nautilus.security import Principal, Scope, Security
@@ -41,13 +47,18 @@ SecurityDep = Annotated[Security, Depends(get_security)]
 
 
 # Non-blocking dependencies are ``async`` so they run on the event loop, not in the thread
-# pool; only the credential lookup (a database read) takes a worker thread.
-def get_principal(
+# pool. A credential verified within the last few seconds is served from the security
+# service's in-process cache on the loop; only a cache miss (a database read) takes a worker
+# thread.
+async def get_principal(
     security: SecurityDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
-    return resolve_principal(security, bearer, api_key)
+    principal = resolve_cached_principal(security, bearer, api_key)
+    if principal is not None:
+        return principal
+    return await run_in_threadpool(resolve_principal, security, bearer, api_key)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

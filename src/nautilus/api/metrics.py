@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 if TYPE_CHECKING:
     from nautilus.platform import Platform
 
+MAX_BOUND_LABEL_SETS = 4096
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -61,10 +62,25 @@ class ApiMetrics:
             registry=self.registry,
         )
         self.registry.register(PlatformCollector(platform))
+        # ``labels()`` takes a lock and builds a tuple per call; the label sets are few (route
+        # templates, not raw paths), so their children are looked up once and kept here.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        children = self._children.get((method, route, status))
+        if children is None:
+            children = self._bind(method, route, status)
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def _bind(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+        children = (
+            self.requests.labels(method, route, str(status)),
+            self.latency.labels(method, route),
+        )
+        if len(self._children) < MAX_BOUND_LABEL_SETS:
+            self._children[(method, route, status)] = children
+        return children
 
     def render(self) -> bytes:
         """Exposition text: the platform's own metrics followed by the API's."""

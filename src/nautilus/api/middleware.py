@@ -1,16 +1,18 @@
 """ASGI middleware: request ids (also in log records), request metrics, body size limit.
 
 Written as plain ASGI callables rather than ``BaseHTTPMiddleware``: they add no task or
-stream copying to each request.
+stream copying to each request. The request-id middleware is on every request's path, so it
+scans the raw header list instead of building a ``Headers`` object and reads the route template
+Starlette's router leaves in the scope.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode()
+_BODYLESS_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE"))
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _request_id: ContextVar[str | None] = ContextVar("nautilus_request_id", default=None)
 
@@ -58,8 +62,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
-        rid = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        rid = _incoming_request_id(scope["headers"]) or os.urandom(16).hex()
+        rid_header = (_REQUEST_ID_HEADER, rid.encode())
         token = _request_id.set(rid)
         status = 500
         started = False
@@ -70,9 +74,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 started = True
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", rid.encode()))
-                message = {**message, "headers": headers}
+                message["headers"] = [*message.get("headers", ()), rid_header]
             await send(message)
 
         try:
@@ -97,6 +99,15 @@ class RequestContextMiddleware:
             _request_id.reset(token)
 
 
+def _incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """A well-formed ``X-Request-ID`` from the raw ASGI headers (lower-case names), else None."""
+    for name, value in headers:
+        if name == _REQUEST_ID_HEADER:
+            rid = value.decode("latin-1")
+            return rid if _VALID_REQUEST_ID.fullmatch(rid) else None
+    return None
+
+
 class BodyLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with a 413 problem, without reading them whole.
 
@@ -109,7 +120,7 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        if scope["type"] != "http" or scope["method"] in _BODYLESS_METHODS:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length")

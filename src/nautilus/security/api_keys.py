@@ -1,18 +1,24 @@
 """API keys: ``nk_<prefix>_<secret>``, shown once, stored as a SHA-256 digest.
 
 A key carries scopes (``read`` < ``trade`` < ``admin``, each implying the lower) and can never
-do more than its owner's role allows. ``last_used_at`` is written at most once per
-``LAST_USED_RESOLUTION`` so that authenticating a request stays a read, not a write.
+do more than its owner's role allows. ``last_used_at`` is recorded at most once per
+``LAST_USED_RESOLUTION`` per key, in memory, and written by a background flush (batched, one
+transaction, every ``USAGE_FLUSH_INTERVAL_S``): authenticating a request is never a write.
+Reading keys back (``get``/``list``) flushes first, so this process sees its own marks; marks
+still pending when the process dies (at most one flush interval's worth) are lost.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from nautilus.core.errors import (
@@ -29,8 +35,11 @@ from nautilus.security.clock import Clock, as_utc, now_utc
 from nautilus.security.tokens import token_digest
 from nautilus.security.users import Role, Scope, User, scope_rank
 
+log = logging.getLogger(__name__)
+
 KEY_PREFIX = "nk"
 LAST_USED_RESOLUTION = timedelta(seconds=60)
+USAGE_FLUSH_INTERVAL_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +109,26 @@ def split_key(secret: str) -> str | None:
 
 
 class ApiKeyRing:
-    """Create, list, revoke and authenticate API keys."""
+    """Create, list, revoke and authenticate API keys.
 
-    def __init__(self, db: Database, *, clock: Clock = now_utc) -> None:
+    ``on_revoke(key_id)`` is called once a revocation commits (the security service evicts its
+    credential cache there).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock = now_utc,
+        on_revoke: Callable[[str], None] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.on_revoke = on_revoke
+        self._usage_lock = threading.Lock()
+        self._seen: dict[str, datetime] = {}  # key id -> last use recorded (pending or stored)
+        self._pending: dict[str, datetime] = {}  # key id -> last use not yet written
+        self._flusher: threading.Thread | None = None
 
     def create(
         self,
@@ -170,11 +194,13 @@ class ApiKeyRing:
         if not include_revoked:
             conds.append(ApiKeyRow.revoked_at.is_(None))
         stmt = stmt.where(*conds).limit(limit).offset(offset)
+        self.flush_usage()
         with self.db.session() as s:
             return [_to_key(r) for r in s.scalars(stmt)]
 
     def get(self, key_id: str, *, user_id: str | None = None) -> ApiKey:
         """A key by id; another user's key is ``NotFoundError`` when ``user_id`` is given."""
+        self.flush_usage()
         with self.db.session() as s:
             row = s.get(ApiKeyRow, key_id)
             if row is None or (user_id is not None and row.user_id != user_id):
@@ -197,13 +223,18 @@ class ApiKeyRing:
                     before={"revoked": False},
                     after={"revoked": True},
                 )
-            return _to_key(row)
+            key = _to_key(row)
+        if self.on_revoke is not None:
+            self.on_revoke(key_id)
+        return key
 
     def authenticate(self, secret: str) -> tuple[User, ApiKey]:
-        """The owner and key for a presented secret; ``AuthenticationError`` otherwise."""
+        """The owner and key for a presented secret; ``AuthenticationError`` otherwise.
+
+        A read only: the use is recorded with :meth:`note_use` and written in the background.
+        """
         if split_key(secret) is None:
             raise AuthenticationError("malformed API key", code="invalid_api_key")
-        now = self.clock()
         with self.db.session() as s:
             found = s.execute(
                 select(ApiKeyRow, UserRow)
@@ -217,15 +248,6 @@ class ApiKeyRing:
                 raise AuthenticationError("API key revoked", code="api_key_revoked")
             if user_row.disabled:
                 raise AuthenticationError("account disabled", code="account_disabled")
-            last = key_row.last_used_at
-            if last is None or now - as_utc(last) >= LAST_USED_RESOLUTION:
-                s.execute(
-                    update(ApiKeyRow)
-                    .where(ApiKeyRow.id == key_row.id)
-                    .values(last_used_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-                key_row.last_used_at = now
             user = User(
                 user_row.id,
                 user_row.username,
@@ -233,4 +255,73 @@ class ApiKeyRing:
                 False,
                 as_utc(user_row.created_at),
             )
-            return user, _to_key(key_row)
+            key = _to_key(key_row)
+        marked = self.note_use(key.id, stored=key.last_used_at)
+        return user, key if marked is None else replace(key, last_used_at=marked)
+
+    def note_use(self, key_id: str, *, stored: datetime | None = None) -> datetime | None:
+        """Record a use of ``key_id`` now, unless one was recorded within the resolution.
+
+        ``stored`` is the ``last_used_at`` read from the database, if at hand. Returns the new
+        mark, or None when nothing needed recording. Cheap; never touches the database.
+        """
+        now = self.clock()
+        last = self._seen.get(key_id) or stored
+        if last is not None and now - last < LAST_USED_RESOLUTION:
+            return None
+        with self._usage_lock:
+            self._seen[key_id] = now
+            self._pending[key_id] = now
+            if self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=self._flush_loop, name="nautilus-api-key-usage", daemon=True
+                )
+                self._flusher.start()
+        return now
+
+    def flush_usage(self) -> int:
+        """Write pending ``last_used_at`` marks in one transaction; the number written."""
+        with self._usage_lock:
+            if not self._pending:
+                return 0
+            batch, self._pending = self._pending, {}
+        try:
+            with self.db.session() as s:
+                for key_id, when in batch.items():
+                    s.execute(
+                        update(ApiKeyRow)
+                        .where(
+                            ApiKeyRow.id == key_id,
+                            or_(ApiKeyRow.last_used_at.is_(None), ApiKeyRow.last_used_at < when),
+                        )
+                        .values(last_used_at=when)
+                        .execution_options(synchronize_session=False)
+                    )
+        except Exception:
+            with self._usage_lock:
+                for key_id, when in batch.items():
+                    self._pending.setdefault(key_id, when)
+            raise
+        return len(batch)
+
+    def _flush_loop(self) -> None:
+        """Background writer: flush every interval; exit once nothing is pending.
+
+        After ``3`` failed attempts in a row (the database is gone) the pending marks are
+        dropped: they are informational and must not keep a thread alive forever.
+        """
+        failures = 0
+        while True:
+            time.sleep(USAGE_FLUSH_INTERVAL_S)
+            try:
+                self.flush_usage()
+                failures = 0
+            except Exception:
+                failures += 1
+                log.warning("could not record API key usage (attempt %d)", failures, exc_info=True)
+            with self._usage_lock:
+                if failures >= 3:
+                    self._pending.clear()
+                if not self._pending:
+                    self._flusher = None
+                    return

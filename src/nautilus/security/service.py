@@ -6,12 +6,18 @@ The API, the CLI and scripts use it the same way; it needs only a config and a `
     user, pair = security.login("alice", "correct horse battery", client="10.0.0.7")
     principal = security.authenticate_bearer(pair.access_token)
     principal.require(Scope.READ)
+
+Verified credentials are cached in-process for ``auth_cache_ttl_s`` seconds (see
+:mod:`.cache`): a repeated request authenticates without touching the database. Revoking a key,
+changing a role or disabling a user through this service evicts at once in this process; other
+processes (API replicas, the CLI) see such a change within the TTL.
 """
 
 from __future__ import annotations
 
 import functools
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,11 +25,12 @@ from nautilus.config import PlatformConfig
 from nautilus.core.errors import AuthenticationError, PermissionDeniedError
 from nautilus.persistence.db import Database
 from nautilus.security.api_keys import ApiKeyRing
+from nautilus.security.cache import AUTH_CACHE_TTL_S, AuthCache
 from nautilus.security.clock import Clock, now_utc
 from nautilus.security.passwords import hash_password, needs_rehash, verify_password
 from nautilus.security.secrets import load_jwt_key
 from nautilus.security.throttle import LoginThrottle
-from nautilus.security.tokens import AccessTokens, RefreshTokens, TokenPair
+from nautilus.security.tokens import AccessTokens, RefreshTokens, TokenPair, token_digest
 from nautilus.security.users import (
     AdminBootstrap,
     Role,
@@ -82,16 +89,27 @@ def role_scopes(role: Role) -> tuple[Scope, ...]:
     return tuple(s for s in Scope if role.allows(s))
 
 
+_ROLE_SCOPES: dict[Role, tuple[Scope, ...]] = {role: role_scopes(role) for role in Role}
+
+
 class Security:
     """Users, access and refresh tokens, API keys and login throttling on one database."""
 
-    def __init__(self, config: PlatformConfig, db: Database, *, clock: Clock = now_utc) -> None:
+    def __init__(
+        self,
+        config: PlatformConfig,
+        db: Database,
+        *,
+        clock: Clock = now_utc,
+        auth_cache_ttl_s: float = AUTH_CACHE_TTL_S,
+    ) -> None:
         self.config = config
         self.db = db
-        self.users = UserDirectory(db)
+        self.cache = AuthCache(auth_cache_ttl_s)
+        self.users = UserDirectory(db, on_change=self.cache.evict_user)
         self.access = AccessTokens(load_jwt_key(config), config.auth, clock=clock)
         self.refresh_tokens = RefreshTokens(db, config.auth, clock=clock)
-        self.keys = ApiKeyRing(db, clock=clock)
+        self.keys = ApiKeyRing(db, clock=clock, on_revoke=self.cache.evict_key)
         self.throttle = LoginThrottle(db, config.auth, clock=clock)
 
     def bootstrap_admin(self) -> AdminBootstrap | None:
@@ -122,18 +140,61 @@ class Security:
 
     def authenticate_bearer(self, token: str) -> Principal:
         """Verify an access token and load its (still enabled) user with the current role."""
-        claims = self.access.decode(token)
+        user_id = self.verify_access_token(token)
+        cached = self.cache.get_user(user_id)
+        if cached is not None:
+            return cached
+        epoch = self.cache.epoch
         try:
-            user = self.users.get(claims.user_id)
+            user = self.users.get(user_id)
         except Exception:
             raise AuthenticationError("unknown user", code="invalid_token") from None
         if user.disabled:
             raise AuthenticationError("account disabled", code="account_disabled")
-        return Principal(user, "token", role_scopes(user.role))
+        principal = Principal(user, "token", _ROLE_SCOPES[user.role])
+        self.cache.put_user(principal, epoch)
+        return principal
 
     def authenticate_api_key(self, secret: str) -> Principal:
+        """The principal of an API key (cached by the key's SHA-256, never the key itself)."""
+        digest = token_digest(secret)
+        cached = self.cache.get_key(digest)
+        if cached is not None:
+            self.keys.note_use(cached.key_id or "")
+            return cached
+        epoch = self.cache.epoch
         user, key = self.keys.authenticate(secret)
-        return Principal(user, "api_key", key.scopes, key.id)
+        principal = Principal(user, "api_key", key.scopes, key.id)
+        self.cache.put_key(digest, principal, epoch)
+        return principal
+
+    def cached_bearer(self, token: str) -> Principal | None:
+        """Non-blocking: verify ``token`` (raises if invalid); its principal if cached, else None.
+
+        None means the caller must use :meth:`authenticate_bearer`, which may read the database.
+        """
+        return self.cache.get_user(self.verify_access_token(token))
+
+    def verify_access_token(self, token: str) -> str:
+        """The user id of a valid access token (``AuthenticationError`` otherwise).
+
+        A token verified moments ago is recognised by its SHA-256 instead of checking the
+        signature again; that memory never outlives the token's expiry.
+        """
+        digest = token_digest(token)
+        user_id = self.cache.get_token(digest)
+        if user_id is None:
+            claims = self.access.decode(token)
+            user_id = claims.user_id
+            self.cache.put_token(digest, user_id, claims.expires_at - time.time())
+        return user_id
+
+    def cached_api_key(self, secret: str) -> Principal | None:
+        """Non-blocking: the principal of a cached API key, else None (not a verdict)."""
+        cached = self.cache.get_key(token_digest(secret))
+        if cached is not None:
+            self.keys.note_use(cached.key_id or "")
+        return cached
 
     def _pair(self, user: User, refresh_token: str) -> TokenPair:
         return TokenPair(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -87,10 +88,19 @@ def check_username(username: str) -> str:
 
 
 class UserDirectory:
-    """Create, look up, list, re-role and disable users in the relational store."""
+    """Create, look up, list, re-role and disable users in the relational store.
 
-    def __init__(self, db: Database) -> None:
+    ``on_change(user_id)`` is called after a role, enabled-state or password change commits
+    (the security service evicts its credential cache there).
+    """
+
+    def __init__(self, db: Database, *, on_change: Callable[[str], None] | None = None) -> None:
         self.db = db
+        self.on_change = on_change
+
+    def _changed(self, user_id: str) -> None:
+        if self.on_change is not None:
+            self.on_change(user_id)
 
     def create(
         self, username: str, password: str, role: Role | str = Role.VIEWER, *, actor: str = "system"
@@ -146,6 +156,7 @@ class UserDirectory:
             row = s.get(UserRow, user_id)
             if row is not None:
                 row.password_hash = password_hash
+        self._changed(user_id)
 
     def list(self, *, limit: int = 100, offset: int = 0) -> list[User]:
         stmt = select(UserRow).order_by(UserRow.username).limit(limit).offset(offset)
@@ -170,7 +181,9 @@ class UserDirectory:
                 before={"role": before},
                 after={"role": role.value},
             )
-            return _to_user(row)
+            user = _to_user(row)
+        self._changed(user_id)
+        return user
 
     def set_disabled(self, user_id: str, disabled: bool = True, *, actor: str = "system") -> User:
         with self.db.session() as s:
@@ -189,7 +202,9 @@ class UserDirectory:
                 before={"disabled": before},
                 after={"disabled": disabled},
             )
-            return _to_user(row)
+            user = _to_user(row)
+        self._changed(user_id)
+        return user
 
     @staticmethod
     def _keep_one_admin(s: Session, user_id: str) -> None:
