@@ -37,6 +37,7 @@ ENGINE_MODULES: tuple[str, ...] = (
     "nautilus.factors.engine",
     "nautilus.ml",
     "nautilus.risk.engine",
+    "nautilus.execution.engine",
     "nautilus.streaming.engine",
     "nautilus.portfolio.engine",
     "nautilus.analytics.engine",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from nautilus.cli import data, jobs, keys, portfolio, risk, users
+from nautilus.cli import backtest, data, jobs, keys, portfolio, risk, users
 from nautilus.cli import features as features_cli
 from nautilus.cli.context import CliState, NautilusGroup, console, state_of
 from nautilus.cli.serve import run_server
@@ -27,6 +27,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(data.app, name="data")
 app.add_typer(risk.app, name="risk")
 app.add_typer(portfolio.app, name="portfolio")
+app.add_typer(backtest.app, name="backtest")
 app.add_typer(features_cli.app, name="features")
 app.add_typer(features_cli.factors_app, name="factors")
 

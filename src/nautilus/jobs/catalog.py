@@ -21,6 +21,7 @@ JOB_MODULES: tuple[str, ...] = (
     "nautilus.ml.jobs",
     "nautilus.risk.jobs",
     "nautilus.backtest.jobs",
+    "nautilus.backtest.event.jobs",
     "nautilus.portfolio.jobs",
 )
 

@@ -113,6 +113,7 @@ ENGINE_TABLE_MODULES: tuple[str, ...] = (
     "nautilus.ml.tables",
     "nautilus.risk.tables",
     "nautilus.portfolio.tables",
+    "nautilus.execution.tables",
 )
 """Engine table modules imported so that autogenerate sees the whole metadata."""
 

@@ -17,6 +17,8 @@ ROUTER_MODULES: tuple[str, ...] = (
     "factors",
     "ml",
     "risk",
+    "trading",
+    "backtests",
     "portfolio",
     "analytics",
 )
