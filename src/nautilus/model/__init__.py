@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nautilus.model.account import Account, AccountBalance, CashAccount, MarginAccount
 from nautilus.model.data import (
     BAR_COLUMNS,
     Bar,
@@ -14,7 +15,6 @@ from nautilus.model.data import (
     Timeframe,
     Trade,
 )
-from nautilus.model.account import Account, AccountBalance, CashAccount, MarginAccount
 from nautilus.model.events import (
     ORDER_EVENT_TYPES,
     ContingencyType,
@@ -41,7 +41,15 @@ from nautilus.model.events import (
     TrailingOffsetType,
 )
 from nautilus.model.instrument import AssetClass, Instrument, parse_instrument_id
-from nautilus.model.orders import TRANSITIONS, Order, OrderList, OrderStore, bracket, make_order, oco
+from nautilus.model.orders import (
+    TRANSITIONS,
+    Order,
+    OrderList,
+    OrderStore,
+    bracket,
+    make_order,
+    oco,
+)
 from nautilus.model.position import OmsType, Position, PositionBook, PositionSide
 
 __all__ = [
