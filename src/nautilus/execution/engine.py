@@ -119,6 +119,13 @@ class ExecutionEngine(Engine):
     def status(self) -> dict[str, Any]:
         return {**super().status(), "sessions": len(self.sessions)}
 
+    def _attach_risk(self, view: Any) -> None:
+        """Let the running risk engine monitor this account (exposures, limits, alerts)."""
+        risk = self.ctx.engines.get("risk")
+        attach = getattr(risk, "attach", None)
+        if attach is not None:
+            attach(view)
+
     def gate(self) -> PreTradeGate:
         risk = self.ctx.engines.get("risk")
         return risk if isinstance(risk, PreTradeGate) else ApproveAll()
@@ -190,6 +197,7 @@ class ExecutionEngine(Engine):
         run = _Running(session, feed, owner_id)
         with self._lock:
             self.sessions[account_id] = run
+        self._attach_risk(session.oms)
         session.start(feed)
         if request.autostart:
             run.thread = threading.Thread(

@@ -21,6 +21,8 @@ class RiskConfig(FrozenConfig):
     warn_utilisation: float = Field(0.8, gt=0, lt=1, description="Warning level (ratio).")
     flush_interval_s: float = Field(1.0, gt=0, description="Denial/alert batch write period.")
     price_pattern: str = Field("data.quotes.>", description="Price updates to monitor on.")
-    fill_pattern: str = Field("execution.fills.>", description="Fills to monitor on.")
+    fill_pattern: str = Field(
+        "fills.>", description="Fills to monitor on (the OMS publishes fills.<account>)."
+    )
     mc_job_threshold: int = Field(200_000, ge=100, description="Monte Carlo scenarios above "
                                   "which VaR runs as a job.")
