@@ -62,7 +62,7 @@ class PaperSessionRequest(FrozenConfig):
     initial_cash: Decimal = Field(Decimal(1_000_000), gt=0)
     currency: str = Field("USD", min_length=3, max_length=3)
     venue: SimulatedVenueConfig = SimulatedVenueConfig(seed=0)
-    data_seed: int = 7
+    data_seed: int = Field(7, ge=0, le=2**32 - 1, description="Seed of the replayed synthetic data.")
     autostart: bool = Field(True, description="Start the feed at once.")
 
 
@@ -151,26 +151,33 @@ class ExecutionEngine(Engine):
         from nautilus.data.sources.replay import ReplayConfig, ReplaySource
         from nautilus.data.sources.synthetic import daily_bars, minute_bars
 
-        start_ns, end_ns = to_ns(request.start), to_ns(request.end)
+        try:
+            start_ns, end_ns = to_ns(request.start), to_ns(request.end)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ValidationError(
+                f"start/end must be ISO-8601 times or int ns UTC ({exc})", code="bad_time"
+            ) from None
         if end_ns <= start_ns:
             raise ValidationError("end must be after start", code="empty_range")
         if end_ns - start_ns > 400 * 86_400 * 1_000_000_000:
             raise ValidationError("a paper replay covers at most 400 days", code="too_large")
         instruments = synthetic_instruments(request.symbols)
         base = base_timeframe(request.timeframe)
+        account_id = new_id("PA-")
         strategy = build_strategy(
             request.strategy,
             {
                 **request.params,
                 "instruments": list(request.symbols),
                 "timeframe": request.timeframe.value,
+                # client order ids are <strategy_id>-<n>: unique per account, stable on resume
+                "strategy_id": _session_strategy_id(request.strategy, account_id),
             },
         )
         feed = ReplaySource(ReplayConfig(speed=request.speed))
         make = minute_bars if base is Timeframe.M1 else daily_bars
         for inst in instruments:
             feed.load(inst.id, base, make(inst.id, start_ns, end_ns, request.data_seed))
-        account_id = new_id("PA-")
         self.ledger.create_account(
             account_id,
             owner_id=owner_id,
@@ -378,6 +385,7 @@ class ExecutionEngine(Engine):
                 **request.params,
                 "instruments": list(request.symbols),
                 "timeframe": request.timeframe.value,
+                "strategy_id": _session_strategy_id(request.strategy, account_id),
             },
         )
         session = PaperSession(
@@ -413,3 +421,8 @@ class ExecutionEngine(Engine):
         run.thread = threading.Thread(target=self._play, args=(account_id,), daemon=True)
         run.thread.start()
         return summary
+
+
+def _session_strategy_id(strategy: str, account_id: str) -> str:
+    """The strategy id of a paper session: its order ids must not collide across accounts."""
+    return f"{strategy}-{account_id}"
