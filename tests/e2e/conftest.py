@@ -88,7 +88,7 @@ class Server:
         return set(httpx.get(f"{self.url}/openapi.json", timeout=30).json()["paths"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not DIST.exists():
         _missing(f"the dashboard is not built ({DIST}); run `cd web && npm ci && npm run build`")
@@ -139,7 +139,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         _missing(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
