@@ -37,6 +37,7 @@ def reconnect_delay(attempt: int, base_s: float, max_s: float) -> float:
     True
     """
     d = min(max_s, base_s * (2 ** min(attempt, 30)))
+    # Jitter is the point: reconnecting processes must not retry in lock-step.
     return random.uniform(d / 2, d)
 
 
