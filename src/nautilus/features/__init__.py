@@ -13,6 +13,7 @@ from nautilus.features import (  # noqa: F401  (importing registers the indicato
     overlap,
     patterns,
     price_levels,
+    regression,
     statistics,
     stochastic,
     trend,

@@ -4,7 +4,11 @@ Every indicator is one numba kernel written as a *state machine*::
 
     kernel(x, start, stop, p, st, out) -> None
 
-- ``x``: float64 ``(n_inputs, n)`` input rows in the order of ``Indicator.inputs``;
+- ``x``: the input rows in the order of ``Indicator.inputs``: a float64 ``(n_inputs, n)`` array
+  or, for kernels registered with ``row_inputs=True``, a tuple of C-contiguous float64 rows of
+  length ``n`` (the batch path then passes the caller's columns as they are, without stacking
+  them into a new array). Such kernels take rows with ``x[k]`` and read ``row[i]``, never
+  ``x[k, i]`` or ``x.shape``;
 - ``start``/``stop``: the bars to process are ``x[:, start:stop]``; bars before ``start`` are
   history the kernel may read back (at most ``Indicator.history(cfg)`` bars, and never further
   back than the number of bars seen so far);
@@ -32,7 +36,6 @@ Conventions shared by every indicator:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -44,9 +47,10 @@ import pydantic
 from nautilus.core.config import FrozenConfig
 from nautilus.core.errors import ValidationError
 from nautilus.core.registry import Registry
-from nautilus.features.primitives import row_finite, stack_rows
+from nautilus.features.primitives import row_finite
 
 FloatArray = npt.NDArray[np.float64]
+Rows = tuple[FloatArray, ...]
 Kernel = Callable[..., None]
 
 
@@ -71,6 +75,7 @@ class Indicator:
         talib: str | None = None,
         ts_transform: Callable[[Any, Any], FloatArray] | None = None,
         fixed_params: tuple[float, ...] = (),
+        row_inputs: bool = False,
     ) -> None:
         self.name = name
         self.category = category
@@ -84,6 +89,7 @@ class Indicator:
         self.talib = talib
         self.ts_transform = ts_transform
         self.fixed_params = fixed_params
+        self.row_inputs = row_inputs
         self.__doc__ = config.__doc__
 
     def __repr__(self) -> str:
@@ -118,14 +124,28 @@ class Indicator:
     def new_state(self, cfg: Any) -> FloatArray:
         return np.zeros(self.state_size(cfg), dtype=np.float64)
 
-    def run(self, x: FloatArray, cfg: Any) -> FloatArray:
-        """Run the kernel over all bars of ``x`` (``(n_inputs, n)``) with a fresh state."""
-        x = np.ascontiguousarray(x, dtype=np.float64)  # one compiled layout per kernel
-        n = x.shape[1]
+    def run(self, x: FloatArray | Rows, cfg: Any) -> FloatArray:
+        """Run the kernel over all bars of ``x`` with a fresh state.
+
+        ``x`` is a ``(n_inputs, n)`` array or a tuple of ``n_inputs`` float64 rows (as from
+        :func:`resolve_rows`); a tuple reaches the kernel as it is, with no stacking copy.
+        """
+        arg = self.kernel_input(x)
+        n = len(arg[0]) if len(arg) else 0
         out = np.empty((len(self.outputs), n), dtype=np.float64)
         if n:
-            self.kernel(x, 0, n, self.params(cfg), self.new_state(cfg), out)
+            self.kernel(arg, 0, n, self.params(cfg), self.new_state(cfg), out)
         return out
+
+    def kernel_input(self, x: FloatArray | Rows) -> Any:
+        """``x`` in the form the kernel is compiled for: the row tuple itself for a
+        ``row_inputs`` kernel, else one C-contiguous ``(n_inputs, n)`` array."""
+        if isinstance(x, tuple):
+            rows = tuple(np.ascontiguousarray(r, dtype=np.float64) for r in x)
+            if self.row_inputs:
+                return rows
+            return np.stack(rows) if rows else np.empty((0, 0), dtype=np.float64)
+        return np.ascontiguousarray(x, dtype=np.float64)  # one compiled layout per kernel
 
 
 INDICATORS: Registry[Indicator] = Registry("indicator")
@@ -189,18 +209,35 @@ def resolve_inputs(
     columns: Mapping[str, str] | None = None,
     *,
     allow_nonfinite: bool = False,
-    scratch: bool = False,
 ) -> FloatArray:
-    """Stack the indicator's inputs into a C-contiguous float64 ``(n_inputs, n)`` array.
+    """The indicator's inputs as one C-contiguous float64 ``(n_inputs, n)`` array.
 
-    A single contiguous float64 input is used in place (a view, no copy). With ``scratch=True``
-    several inputs are stacked into a per-thread buffer that the next call reuses (no page
-    faults on a fresh allocation); only for callers that consume the array at once.
+    Same rules as :func:`resolve_rows`; a single contiguous float64 input is used in place (a
+    view), several are stacked into a new array (for callers that slice bars across inputs).
+    """
+    rows = resolve_rows(ind, data, cfg, columns, allow_nonfinite=allow_nonfinite)
+    if len(rows) == 1:
+        return rows[0].reshape(1, -1)
+    return np.stack(rows) if rows else np.empty((0, 0), dtype=np.float64)
 
-    ``data`` is a DataFrame or mapping with the input columns (``columns`` renames: input name
-    -> column), or a plain array for single-input indicators. The ``ts`` input (int ns UTC) is
-    taken from a ``ts`` column or, for a DataFrame, from an integer/datetime index, and passed
-    through the indicator's ``ts_transform`` (e.g. to a session number) in exact int64.
+
+def resolve_rows(
+    ind: Indicator,
+    data: InputData,
+    cfg: Any,
+    columns: Mapping[str, str] | None = None,
+    *,
+    allow_nonfinite: bool = False,
+) -> Rows:
+    """The indicator's inputs as a tuple of C-contiguous float64 rows, in ``ind.inputs`` order.
+
+    Contiguous float64 columns are used in place (views, no copy; kernels never write their
+    inputs); anything else is converted once. ``data`` is a DataFrame or mapping with the input
+    columns (``columns`` renames: input name -> column), or a plain array for single-input
+    indicators. The ``ts`` input (int ns UTC) is taken from a ``ts`` column or, for a DataFrame,
+    from an integer/datetime index, and passed through the indicator's ``ts_transform`` (e.g. to
+    a session number) in exact int64. Non-finite values raise ``ValidationError``
+    (``non_finite_input``) unless ``allow_nonfinite``.
     """
     columns = dict(columns or {})
     if not isinstance(data, (pd.DataFrame, Mapping)):
@@ -223,10 +260,8 @@ def resolve_inputs(
                 code="missing_input",
                 parameter=name,
             )
-    lengths = {len(r) for r in raws}
-    if len(lengths) > 1:
+    if len({len(r) for r in raws}) > 1:
         raise ValidationError(f"{ind.name}: inputs have different lengths", code="bad_shape")
-    n = lengths.pop() if lengths else 0
     rows: list[FloatArray] = []
     for name, raw in zip(ind.inputs, raws, strict=True):
         if name == "ts":
@@ -241,38 +276,18 @@ def resolve_inputs(
         if arr.ndim != 1:
             raise ValidationError(f"input {name!r} must be one-dimensional", code="bad_shape")
         rows.append(np.ascontiguousarray(arr))
-    if len(rows) == 1:
-        # a contiguous float64 column is used in place (kernels never write their inputs)
-        x = rows[0].reshape(1, n)
-        ok = allow_nonfinite or row_finite(rows[0])
-    else:
-        x = _scratch(len(rows), n) if scratch else np.empty((len(rows), n), dtype=np.float64)
-        ok = stack_rows(tuple(rows), x) or allow_nonfinite
-    if not ok:
-        bad = ~np.isfinite(x)
-        row = int(np.argmax(bad.any(axis=1)))
-        first = int(np.argmax(bad[row]))
-        name = ind.inputs[row]
-        raise ValidationError(
-            f"{ind.name}: input {name!r} has a non-finite value at bar {first} "
-            "(pass allow_nonfinite=True to propagate NaN)",
-            code="non_finite_input",
-            parameter=name,
-            bar=first,
-        )
-    return x
-
-
-_LOCAL = threading.local()
-
-
-def _scratch(k: int, n: int) -> FloatArray:
-    """A per-thread ``(k, n)`` float64 buffer, reused while large enough."""
-    buf = getattr(_LOCAL, "buf", None)
-    if buf is None or buf.size < k * n:
-        buf = np.empty(max(k * n, 1), dtype=np.float64)
-        _LOCAL.buf = buf
-    return buf[: k * n].reshape(k, n)
+    if not allow_nonfinite:
+        for name, row in zip(ind.inputs, rows, strict=True):
+            if not row_finite(row):
+                first = int(np.argmax(~np.isfinite(row)))
+                raise ValidationError(
+                    f"{ind.name}: input {name!r} has a non-finite value at bar {first} "
+                    "(pass allow_nonfinite=True to propagate NaN)",
+                    code="non_finite_input",
+                    parameter=name,
+                    bar=first,
+                )
+    return tuple(rows)
 
 
 def _index_ns(index: pd.Index) -> npt.NDArray[np.int64]:
@@ -302,8 +317,7 @@ def compute(
     """
     ind = INDICATORS.get(name)
     cfg = ind.make_config(params)
-    x = resolve_inputs(ind, data, cfg, columns, allow_nonfinite=allow_nonfinite, scratch=True)
-    out = ind.run(x, cfg)
+    out = ind.run(resolve_rows(ind, data, cfg, columns, allow_nonfinite=allow_nonfinite), cfg)
     if isinstance(data, pd.DataFrame):
         return pd.DataFrame({o: out[k] for k, o in enumerate(ind.outputs)}, index=data.index)
     if not isinstance(data, Mapping) and len(ind.outputs) == 1:

@@ -163,5 +163,6 @@ register(
         lambda c: MAMA_LOOKBACK,
         history=lambda c: 3,
         talib="MAMA",
+        row_inputs=True,
     )
 )

@@ -323,6 +323,6 @@ def _check_universe(instruments: Sequence[str]) -> None:
 
 
 def _inputs(ind: Any, bars: pd.DataFrame, cfg: Any) -> Any:
-    from nautilus.features.base import resolve_inputs
+    from nautilus.features.base import resolve_rows
 
-    return resolve_inputs(ind, bars, cfg, allow_nonfinite=True)
+    return resolve_rows(ind, bars, cfg, allow_nonfinite=True)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from nautilus.core.errors import ValidationError
-from nautilus.features.base import INDICATORS, InputData, resolve_inputs
+from nautilus.features.base import INDICATORS, InputData, resolve_rows
 
 _ALIASES = {"window": "timeperiod"}
 
@@ -61,13 +61,14 @@ def run_grid(
         values.append(seq)
     combos = list(itertools.product(*values)) if names else [()]
     cfgs = [ind.make_config(dict(zip(names, combo, strict=True))) for combo in combos]
-    x = resolve_inputs(ind, data, cfgs[0], columns, allow_nonfinite=allow_nonfinite)
+    x = resolve_rows(ind, data, cfgs[0], columns, allow_nonfinite=allow_nonfinite)
     if ind.ts_transform is not None and len(cfgs) > 1:
         # the session index depends on the parameters: resolve per combination
-        xs = [resolve_inputs(ind, data, c, columns, allow_nonfinite=allow_nonfinite) for c in cfgs]
+        xs = [resolve_rows(ind, data, c, columns, allow_nonfinite=allow_nonfinite) for c in cfgs]
     else:
         xs = [x] * len(cfgs)
-    n = x.shape[1]
+    n = len(x[0]) if x else 0
+    xs = [ind.kernel_input(r) for r in xs]
     n_out = len(ind.outputs)
     out = np.empty((len(cfgs), n_out, n))
     for k, cfg in enumerate(cfgs):

@@ -103,6 +103,7 @@ register(
         lambda c: c.timeperiod,
         history=lambda c: 1,
         talib="RSI",
+        row_inputs=True,
     )
 )
 
@@ -126,6 +127,7 @@ register(
         lambda c: c.timeperiod,
         history=lambda c: 1,
         talib="CMO",
+        row_inputs=True,
     )
 )
 
@@ -147,21 +149,24 @@ class CCIConfig(FrozenConfig):
 def cci_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     h, lo, c = x[0], x[1], x[2]
+    ring = st[1 : 1 + n]
     t0 = int(st[0]) - start
+    slot = (t0 + start) % n
     for i in range(start, stop):
         t = t0 + i
         last = (h[i] + lo[i] + c[i]) / 3
-        st[1 + t % n] = last
+        ring[slot] = last
+        slot = slot + 1 if slot < n - 1 else 0
         if t < n - 1:
             out[0, i - start] = NAN
             continue
         avg = 0.0
         for j in range(n):
-            avg += st[1 + j]
+            avg += ring[j]
         avg /= n
         dev = 0.0
         for j in range(n):
-            dev += math.fabs(st[1 + j] - avg)
+            dev += math.fabs(ring[j] - avg)
         d = last - avg
         out[0, i - start] = d / (0.015 * (dev / n)) if d != 0.0 and dev != 0.0 else 0.0
     st[0] += stop - start
@@ -179,6 +184,7 @@ register(
         lambda c: c.timeperiod - 1,
         history=lambda c: 0,
         talib="CCI",
+        row_inputs=True,
     )
 )
 
@@ -197,40 +203,46 @@ class MFIConfig(FrozenConfig):
 
 
 @njit(cache=True)
-def _flow(x, j):  # type: ignore[no-untyped-def]
-    tp = (x[0, j] + x[1, j] + x[2, j]) / 3.0
-    prev = (x[0, j - 1] + x[1, j - 1] + x[2, j - 1]) / 3.0
-    d = tp - prev
-    mf = tp * x[3, j]
-    if d < 0:
-        return 0.0, mf
-    if d > 0:
-        return mf, 0.0
-    return 0.0, 0.0
-
-
-@njit(cache=True)
 def mfi_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
+    h, lo, c, v = x[0], x[1], x[2], x[3]
+    o = out[0]
     t0 = int(st[0]) - start
     pos, neg = st[1], st[2]
+    # the flows of the last n bars in rings (bar t in slot t % n), so each bar's typical price
+    # and flow are computed once
+    ring_pos = st[3 : 3 + n]
+    ring_neg = st[3 + n : 3 + 2 * n]
+    slot = (t0 + start) % n
+    prev_tp = (h[start - 1] + lo[start - 1] + c[start - 1]) / 3.0 if t0 + start > 0 else 0.0
     for i in range(start, stop):
         t = t0 + i
+        tp = (h[i] + lo[i] + c[i]) / 3.0
         if t == 0:
-            out[0, i - start] = NAN
+            o[i - start] = NAN
+            prev_tp = tp
+            slot = 1 % n
             continue
         if t > n:
-            a, b = _flow(x, i - n)
-            pos -= a
-            neg -= b
-        a, b = _flow(x, i)
+            pos -= ring_pos[slot]
+            neg -= ring_neg[slot]
+        d = tp - prev_tp
+        mf = tp * v[i]
+        a = mf if d > 0 else 0.0
+        b = mf if d < 0 else 0.0
+        ring_pos[slot] = a
+        ring_neg[slot] = b
         pos += a
         neg += b
+        prev_tp = tp
+        slot += 1
+        if slot == n:
+            slot = 0
         if t < n:
-            out[0, i - start] = NAN
+            o[i - start] = NAN
             continue
         s = pos + neg
-        out[0, i - start] = 0.0 if s < 1.0 else 100.0 * (pos / s)
+        o[i - start] = 0.0 if s < 1.0 else 100.0 * (pos / s)
     st[1], st[2] = pos, neg
     st[0] += stop - start
 
@@ -243,10 +255,11 @@ register(
         ("mfi",),
         MFIConfig,
         mfi_kernel,
-        lambda c: 3,
+        lambda c: 3 + 2 * c.timeperiod,
         lambda c: c.timeperiod,
-        history=lambda c: c.timeperiod + 1,
+        history=lambda c: 1,
         talib="MFI",
+        row_inputs=True,
     )
 )
 
@@ -264,8 +277,8 @@ def _change_kernel(x, start, stop, p, st, out, mode):  # type: ignore[no-untyped
     for i in range(start, first):
         o[i - start] = NAN
     m = stop - first
-    cur = x[0, first:stop]
-    prev = x[0, first - n : stop - n]
+    cur = x[0][first:stop]
+    prev = x[0][first - n : stop - n]
     dst = o[first - start :]
     if mode == 0:
         for j in range(m):
@@ -355,6 +368,7 @@ for _name, _cfg, _k, _ta in (
             lambda c: 1,
             lambda c: c.timeperiod,
             talib=_ta,
+            row_inputs=True,
         )
     )
 
@@ -374,19 +388,16 @@ class UltOscConfig(FrozenConfig):
     timeperiod3: int = _period(28, 1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ult_terms(x, j):  # type: ignore[no-untyped-def]
-    lo, hi, cy = x[1, j], x[0, j], x[2, j - 1]
+    lo, hi, cy = x[1][j], x[0][j], x[2][j - 1]
     true_low = lo if lo < cy else cy
-    bp = x[2, j] - true_low
+    bp = x[2][j] - true_low
     tr = hi - lo
     d = math.fabs(cy - hi)
-    if d > tr:
-        tr = d
+    tr = d if d > tr else tr
     d = math.fabs(cy - lo)
-    if d > tr:
-        tr = d
-    return bp, tr
+    return bp, (d if d > tr else tr)
 
 
 @njit(cache=True)
@@ -401,12 +412,18 @@ def ultosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     per = (a, b, c)
     mx = c
     t0 = int(st[0]) - start
-    for i in range(start, stop):
+    steady = min(stop, max(start, start + mx + 1 - int(st[0])))
+    # the terms of the last ``mx`` bars (bar t in slot t % mx): each bar's are computed once
+    ring_bp = st[7 : 7 + mx]
+    ring_tr = st[7 + mx : 7 + 2 * mx]
+    for i in range(start, steady):
         t = t0 + i
         out[0, i - start] = NAN
         if t == 0:
             continue
         bp, tr = _ult_terms(x, i)
+        ring_bp[t % mx] = bp
+        ring_tr[t % mx] = tr
         for k in range(3):
             if t >= mx - per[k] + 1:
                 st[1 + 2 * k] += bp
@@ -425,6 +442,42 @@ def ultosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
             st[1 + 2 * k] -= bp
             st[2 + 2 * k] -= tr
         out[0, i - start] = 100.0 * (o / 7.0)
+    if steady < stop:
+        # every window running: the same operations with the six sums in registers
+        o0 = out[0]
+        s1, s2, s3, s4, s5, s6 = st[1], st[2], st[3], st[4], st[5], st[6]
+        t = t0 + steady
+        # ring slots of the bar and of the bars leaving the three windows
+        q, qa, qb, qc = t % mx, (t - a + 1) % mx, (t - b + 1) % mx, (t + 1) % mx
+        for i in range(steady, stop):
+            bp, tr = _ult_terms(x, i)
+            ring_bp[q] = bp
+            ring_tr[q] = tr
+            s1 += bp
+            s2 += tr
+            s3 += bp
+            s4 += tr
+            s5 += bp
+            s6 += tr
+            o = 0.0
+            if not is_zero(s2):
+                o += 4.0 * (s1 / s2)
+            if not is_zero(s4):
+                o += 2.0 * (s3 / s4)
+            if not is_zero(s6):
+                o += s5 / s6
+            s1 -= ring_bp[qa]
+            s2 -= ring_tr[qa]
+            s3 -= ring_bp[qb]
+            s4 -= ring_tr[qb]
+            s5 -= ring_bp[qc]
+            s6 -= ring_tr[qc]
+            q = q + 1 if q < mx - 1 else 0
+            qa = qa + 1 if qa < mx - 1 else 0
+            qb = qb + 1 if qb < mx - 1 else 0
+            qc = qc + 1 if qc < mx - 1 else 0
+            o0[i - start] = 100.0 * (o / 7.0)
+        st[1], st[2], st[3], st[4], st[5], st[6] = s1, s2, s3, s4, s5, s6
     st[0] += stop - start
 
 
@@ -436,9 +489,10 @@ register(
         ("ultosc",),
         UltOscConfig,
         ultosc_kernel,
-        lambda c: 7,
+        lambda c: 7 + 2 * max(c.timeperiod1, c.timeperiod2, c.timeperiod3),
         lambda c: max(c.timeperiod1, c.timeperiod2, c.timeperiod3),
         talib="ULTOSC",
+        row_inputs=True,
     )
 )
 
@@ -455,7 +509,7 @@ class BOPConfig(FrozenConfig):
 
 @njit(cache=True)
 def bop_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    op, hi, lo, cl = x[0, start:stop], x[1, start:stop], x[2, start:stop], x[3, start:stop]
+    op, hi, lo, cl = x[0][start:stop], x[1][start:stop], x[2][start:stop], x[3][start:stop]
     o = out[0]
     for j in range(stop - start):
         r = hi[j] - lo[j]
@@ -474,5 +528,6 @@ register(
         lambda c: 1,
         lambda c: 0,
         talib="BOP",
+        row_inputs=True,
     )
 )

@@ -45,16 +45,21 @@ class SMAConfig(PeriodConfig):
 def sma_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     c = x[0]
-    t0 = int(st[0]) - start
+    o = out[0]
+    seen = int(st[0])
     total = st[1]
-    for i in range(start, stop):
-        t = t0 + i
+    first = min(stop, max(start, start + n - 1 - seen))
+    for i in range(start, first):
         total += c[i]
-        if t >= n - 1:
-            out[0, i - start] = total / n
-            total -= c[i - n + 1]
-        else:
-            out[0, i - start] = NAN
+        o[i - start] = NAN
+    # TA-Lib's order of operations (values equal TA-Lib's exactly) over zero-based slices
+    cur = c[first:stop]
+    old = c[first - n + 1 : stop - n + 1]
+    dst = o[first - start :]
+    for j in range(stop - first):
+        total += cur[j]
+        dst[j] = total / n
+        total -= old[j]
     st[1] = total
     st[0] += stop - start
 
@@ -70,6 +75,7 @@ register(
         lambda c: 2,
         lambda c: c.timeperiod - 1,
         talib="SMA",
+        row_inputs=True,
     )
 )
 
@@ -122,6 +128,7 @@ register(
         lambda c: c.timeperiod - 1,
         history=lambda c: 0,
         talib="EMA",
+        row_inputs=True,
     )
 )
 
@@ -140,9 +147,24 @@ class WMAConfig(PeriodConfig):
 @njit(cache=True)
 def wma_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
-    t0 = int(st[0]) - start
-    for i in range(start, stop):
-        out[0, i - start] = wma_raw_step(x[0], i, t0 + i, n, st, 1)
+    c = x[0]
+    o = out[0]
+    seen = int(st[0])
+    first = min(stop, max(start, start + n - seen))
+    for i in range(start, first):
+        o[i - start] = wma_raw_step(c, i, seen + i - start, n, st, 1)
+    if first < stop:
+        # TA-Lib's recurrence (sum of weighted values, sum of values) with the state in locals
+        total, sub = st[1], st[2]
+        inv = 1.0 / ((n * (n + 1)) >> 1)
+        cs, old, dst = c[first:stop], c[first - n : stop - n], o[first - start :]
+        for j in range(stop - first):
+            v = cs[j]
+            sub += v - old[j]
+            vn = v * n
+            dst[j] = (total + vn) * inv
+            total += vn - sub
+        st[1], st[2] = total, sub
     st[0] += stop - start
 
 
@@ -156,7 +178,9 @@ register(
         wma_kernel,
         lambda c: 4,
         lambda c: c.timeperiod - 1,
+        history=lambda c: c.timeperiod,
         talib="WMA",
+        row_inputs=True,
     )
 )
 
@@ -175,14 +199,30 @@ class DEMAConfig(PeriodConfig):
 def dema_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     k = 2.0 / (n + 1)
-    for i in range(start, stop):
-        e1 = ema_step(st, 1, n, k, x[0, i])
+    c = x[0]
+    o = out[0]
+    i = start
+    while i < stop and st[3] < n:  # warm-up: both EMAs seeded by ema_step
+        e1 = ema_step(st, 1, n, k, c[i])
         r = NAN
         if st[1] >= n:
             e2 = ema_step(st, 3, n, k, e1)
             if st[3] >= n:
                 r = 2.0 * e1 - e2
-        out[0, i - start] = r
+        o[i - start] = r
+        i += 1
+    if i < stop:
+        # both EMAs running, in registers, as v*k + e*(1-k): two operations on each chain
+        e1, e2 = st[2], st[4]
+        omk = 1.0 - k
+        cs, dst = c[i:stop], o[i - start :]
+        for j in range(stop - i):
+            e1 = cs[j] * k + e1 * omk
+            e2 = e1 * k + e2 * omk
+            dst[j] = 2.0 * e1 - e2
+        st[2], st[4] = e1, e2
+        st[1] += stop - i
+        st[3] += stop - i
     st[0] += stop - start
 
 
@@ -198,6 +238,7 @@ register(
         lambda c: 2 * (c.timeperiod - 1),
         history=lambda c: 0,
         talib="DEMA",
+        row_inputs=True,
     )
 )
 
@@ -213,8 +254,11 @@ class TEMAConfig(PeriodConfig):
 def tema_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     k = 2.0 / (n + 1)
-    for i in range(start, stop):
-        e1 = ema_step(st, 1, n, k, x[0, i])
+    c = x[0]
+    o = out[0]
+    i = start
+    while i < stop and st[5] < n:  # warm-up: the three EMAs seeded by ema_step
+        e1 = ema_step(st, 1, n, k, c[i])
         r = NAN
         if st[1] >= n:
             e2 = ema_step(st, 3, n, k, e1)
@@ -222,7 +266,22 @@ def tema_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
                 e3 = ema_step(st, 5, n, k, e2)
                 if st[5] >= n:
                     r = 3.0 * e1 - 3.0 * e2 + e3
-        out[0, i - start] = r
+        o[i - start] = r
+        i += 1
+    if i < stop:
+        # v*k + e*(1-k): two operations on each EMA's loop-carried chain (as in dema_kernel)
+        e1, e2, e3 = st[2], st[4], st[6]
+        omk = 1.0 - k
+        cs, dst = c[i:stop], o[i - start :]
+        for j in range(stop - i):
+            e1 = cs[j] * k + e1 * omk
+            e2 = e1 * k + e2 * omk
+            e3 = e2 * k + e3 * omk
+            dst[j] = 3.0 * (e1 - e2) + e3
+        st[2], st[4], st[6] = e1, e2, e3
+        st[1] += stop - i
+        st[3] += stop - i
+        st[5] += stop - i
     st[0] += stop - start
 
 
@@ -238,6 +297,7 @@ register(
         lambda c: 3 * (c.timeperiod - 1),
         history=lambda c: 0,
         talib="TEMA",
+        row_inputs=True,
     )
 )
 
@@ -263,9 +323,12 @@ def trima_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
         a = (n + 1) // 2
         b = a
     c = x[0]
+    o = out[0]
     t0 = int(st[0]) - start
     total = st[1]
-    for i in range(start, stop):
+    i = start
+    # warm-up until the outer ring is full (st[2] counts inner values, ring at st[4:4+b])
+    while i < stop and st[2] < b:
         t = t0 + i
         total += c[i]
         r = NAN
@@ -273,7 +336,30 @@ def trima_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
             inner = total / a
             total -= c[i - a + 1]
             r = sma_ring_step(st, 2, b, inner)
-        out[0, i - start] = r
+        o[i - start] = r
+        i += 1
+    if i < stop:
+        # sma_ring_step inlined: the ring position advances by one without a modulo
+        cnt = int(st[2])
+        pos = cnt % b
+        outer = st[3]
+        inv_a = 1.0 / a
+        inv_b = 1.0 / b
+        cs, old, dst, ring = c[i:stop], c[i - a + 1 : stop - a + 1], o[i - start :], st[4 : 4 + b]
+        for j in range(stop - i):
+            total += cs[j]
+            inner = total * inv_a
+            total -= old[j]
+            ring[pos] = inner
+            outer += inner
+            r = outer * inv_b
+            pos += 1
+            if pos == b:
+                pos = 0
+            outer -= ring[pos]
+            dst[j] = r
+        st[2] = cnt + stop - i
+        st[3] = outer
     st[1] = total
     st[0] += stop - start
 
@@ -290,6 +376,7 @@ register(
         lambda c: c.timeperiod - 1,
         history=lambda c: (c.timeperiod + 1) // 2,
         talib="TRIMA",
+        row_inputs=True,
     )
 )
 
@@ -315,7 +402,8 @@ def kama_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     c = x[0]
     t0 = int(st[0]) - start
     sum_roc, kama, trailing = st[1], st[2], st[3]
-    for i in range(start, stop):
+    steady = min(stop, max(start, start + n + 1 - int(st[0])))
+    for i in range(start, steady):
         t = t0 + i
         if t == 0:
             out[0, i - start] = NAN
@@ -340,6 +428,24 @@ def kama_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
         sc *= sc
         kama = (c[i] - kama) * sc + kama
         out[0, i - start] = kama
+    if steady < stop:
+        # zero-based slices; one add (and one multiply) on each loop-carried chain
+        cs, ps = c[steady:stop], c[steady - 1 : stop - 1]
+        olds, dst = c[steady - n : stop - n], out[0][steady - start :]
+        for j in range(stop - steady):
+            cj = cs[j]
+            old = olds[j]
+            roc = cj - old
+            sum_roc += math.fabs(cj - ps[j]) - math.fabs(trailing - old)
+            trailing = old
+            if sum_roc <= roc or is_zero(sum_roc):
+                er = 1.0
+            else:
+                er = math.fabs(roc / sum_roc)
+            sc = er * const_diff + const_max
+            sc *= sc
+            kama = cj * sc + kama * (1.0 - sc)
+            dst[j] = kama
     st[1], st[2], st[3] = sum_roc, kama, trailing
     st[0] += stop - start
 
@@ -355,6 +461,7 @@ register(
         lambda c: 4,
         lambda c: c.timeperiod,
         talib="KAMA",
+        row_inputs=True,
     )
 )
 
@@ -373,7 +480,7 @@ class T3Config(FrozenConfig):
     vfactor: float = Field(0.7, ge=0.0, le=1.0, description="volume factor")
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"contract"})  # each EMA step one fused multiply-add
 def t3_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     vf = p[1]
@@ -386,10 +493,13 @@ def t3_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     c3 = -6.0 * tr - 3.0 * (vf - c1)
     c4 = 1.0 + 3.0 * vf - c1 + 3.0 * tr
     t0 = int(st[0]) - start
-    # st[1] = running seed sum, st[2..7] = e1..e6
-    for i in range(start, stop):
+    c = x[0]
+    o = out[0]
+    # st[1] = running seed sum, st[2..7] = e1..e6; once all six run, they stay in registers
+    steady = min(stop, max(start, start + 6 * pm1 + 1 - int(st[0])))
+    for i in range(start, steady):
         t = t0 + i
-        v = x[0, i]
+        v = c[i]
         r = NAN
         if t < n:
             st[1] += v
@@ -409,7 +519,19 @@ def t3_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
                     st[1] = st[1 + s]
             if t >= 6 * pm1:
                 r = c1 * st[7] + c2 * st[6] + c3 * st[5] + c4 * st[4]
-        out[0, i - start] = r
+        o[i - start] = r
+    if steady < stop:
+        e1, e2, e3, e4, e5, e6 = st[2], st[3], st[4], st[5], st[6], st[7]
+        cs, dst = c[steady:stop], o[steady - start :]
+        for j in range(stop - steady):
+            e1 = k * cs[j] + omk * e1
+            e2 = k * e1 + omk * e2
+            e3 = k * e2 + omk * e3
+            e4 = k * e3 + omk * e4
+            e5 = k * e4 + omk * e5
+            e6 = k * e5 + omk * e6
+            dst[j] = c1 * e6 + c2 * e5 + c3 * e4 + c4 * e3
+        st[2], st[3], st[4], st[5], st[6], st[7] = e1, e2, e3, e4, e5, e6
     st[0] += stop - start
 
 
@@ -425,6 +547,7 @@ register(
         lambda c: 6 * (c.timeperiod - 1),
         history=lambda c: 0,
         talib="T3",
+        row_inputs=True,
     )
 )
 
@@ -471,5 +594,6 @@ register(
         lambda c: 8 + int(math.sqrt(c.timeperiod)),
         lambda c: c.timeperiod - 1 + int(math.sqrt(c.timeperiod)) - 1,
         history=lambda c: c.timeperiod - 1,
+        row_inputs=True,
     )
 )

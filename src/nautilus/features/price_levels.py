@@ -13,7 +13,12 @@ from pydantic import Field
 from nautilus.core.config import FrozenConfig
 from nautilus.core.time import NS_PER_DAY
 from nautilus.features.base import Indicator, register
-from nautilus.features.primitives import NAN, block_extremes
+from nautilus.features.primitives import (
+    EXTREMES_BLOCK,
+    NAN,
+    first_full,
+    window_extremes,
+)
 
 PERIOD_MAX = 100_000
 
@@ -63,6 +68,7 @@ register(
         vwma_kernel,
         lambda c: 3,
         lambda c: c.timeperiod - 1,
+        row_inputs=True,
     )
 )
 
@@ -122,6 +128,7 @@ register(
         lambda c: 4,
         lambda c: 0,
         ts_transform=session_index,
+        row_inputs=True,
     )
 )
 
@@ -142,15 +149,21 @@ class MidpointConfig(FrozenConfig):
 def midpoint_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     hrow = x[0]
-    lrow = x[x.shape[0] - 1]
+    lrow = x[len(x) - 1]
     o = out[0]
-    t0 = int(st[0]) - start
-    pos = (t0 + start) % n
-    for i in range(start, stop):
-        t = t0 + i
-        hi, lo = block_extremes(hrow, lrow, i, t, pos, n, st, 1)
-        pos = 0 if pos == n - 1 else pos + 1
-        o[i - start] = (hi + lo) / 2.0 if t >= n - 1 else NAN
+    first = first_full(start, stop, int(st[0]), n)
+    for i in range(start, first):
+        o[i - start] = NAN
+    if first < stop:
+        m = min(stop - first, EXTREMES_BLOCK)
+        hi, lo = np.empty(m), np.empty(m)
+        t1, t2 = np.empty(m + n), np.empty(m + n)
+        for b0 in range(first, stop, m):
+            b1 = min(b0 + m, stop)
+            window_extremes(hrow, lrow, b0, b1, n, hi, lo, t1, t2)
+            dst = o[b0 - start : b1 - start]
+            for j in range(b1 - b0):
+                dst[j] = (hi[j] + lo[j]) / 2.0
     st[0] += stop - start
 
 
@@ -162,10 +175,10 @@ register(
         ("midpoint",),
         MidpointConfig,
         midpoint_kernel,
-        lambda c: 3 + 2 * c.timeperiod,
+        lambda c: 1,
         lambda c: c.timeperiod - 1,
-        history=lambda c: c.timeperiod,
         talib="MIDPOINT",
+        row_inputs=True,
     )
 )
 
@@ -185,9 +198,9 @@ register(
         ("midprice",),
         MidpriceConfig,
         midpoint_kernel,
-        lambda c: 3 + 2 * c.timeperiod,
+        lambda c: 1,
         lambda c: c.timeperiod - 1,
-        history=lambda c: c.timeperiod,
         talib="MIDPRICE",
+        row_inputs=True,
     )
 )

@@ -19,17 +19,6 @@ EPS_ZERO = 1e-8
 
 
 @njit(cache=True)
-def all_finite(x: np.ndarray) -> bool:
-    """True if every element of the 2-D array is finite (one pass, no temporary)."""
-    for k in range(x.shape[0]):
-        row = x[k]
-        for i in range(row.shape[0]):
-            if not math.isfinite(row[i]):
-                return False
-    return True
-
-
-@njit(cache=True)
 def row_finite(row: np.ndarray) -> bool:
     """True if every element of the 1-D array is finite: a branch-free OR-reduction (``v - v``
     is 0 for finite ``v`` and NaN otherwise), which LLVM vectorises."""
@@ -37,21 +26,6 @@ def row_finite(row: np.ndarray) -> bool:
     for j in range(row.shape[0]):
         v = row[j]
         bad |= (v - v) != 0.0
-    return not bad
-
-
-@njit(cache=True)
-def stack_rows(rows: tuple[np.ndarray, ...], x: np.ndarray) -> bool:
-    """Copy the 1-D ``rows`` into the rows of ``x`` and report whether all values are finite,
-    in one fused pass over the data (instead of a copy and a second validation pass)."""
-    bad = False
-    for k in range(len(rows)):
-        src = rows[k]
-        dst = x[k]
-        for j in range(src.shape[0]):
-            v = src[j]
-            dst[j] = v
-            bad |= (v - v) != 0.0
     return not bad
 
 
@@ -309,3 +283,106 @@ def block_extremes(
     hs = st[o + 3 + pos]
     ls = st[o + 3 + n + pos]
     return (hs if hs > hp else hp), (ls if ls < lp else lp)
+
+
+@njit(cache=True, inline="always")
+def first_full(start: int, stop: int, seen: int, n: int) -> int:
+    """Index of the first bar in ``start..stop`` whose window of ``n`` bars is complete
+    (``seen`` bars came before ``start``); ``stop`` if there is none."""
+    return min(stop, max(start, start + n - 1 - seen))
+
+
+@njit(cache=True)
+def reset_period(n: int) -> int:
+    """Bars between exact re-summations of an anchored running sum over ``n`` bars: a multiple
+    of the window of at least 32 bars, so the O(n) resum costs at most ~1 operation per bar."""
+    return n * max(1, 32 // n)
+
+
+EXTREMES_BLOCK = 1024
+"""Bars per block of :func:`window_extremes` (its scratch stays in L1)."""
+
+
+@njit(cache=True, inline="always")
+def _pair_max(a: np.ndarray, b: np.ndarray, out: np.ndarray, m: int) -> None:
+    for j in range(m):
+        x = a[j]
+        y = b[j]
+        out[j] = x if x >= y else y
+
+
+@njit(cache=True, inline="always")
+def _pair_min(a: np.ndarray, b: np.ndarray, out: np.ndarray, m: int) -> None:
+    for j in range(m):
+        x = a[j]
+        y = b[j]
+        out[j] = x if x <= y else y
+
+
+@njit(cache=True)
+def _window_extreme(
+    row: np.ndarray,
+    b0: int,
+    b1: int,
+    n: int,
+    dst: np.ndarray,
+    t1: np.ndarray,
+    t2: np.ndarray,
+    highest: bool,
+) -> None:
+    size = b1 - b0 + n - 1
+    cur = row[b0 - n + 1 : b1]
+    w = 1
+    k = 0
+    while 2 * w <= n:
+        # nxt[j] = extreme of row over the 2w bars from cur's bar j (ping-pong buffers, so
+        # the element-wise loop has no overlap and vectorises)
+        nxt = t1 if k % 2 == 0 else t2
+        if highest:
+            _pair_max(cur, cur[w:], nxt, size - 2 * w + 1)
+        else:
+            _pair_min(cur, cur[w:], nxt, size - 2 * w + 1)
+        cur = nxt
+        w *= 2
+        k += 1
+    if highest:
+        _pair_max(cur, cur[n - w :], dst, b1 - b0)
+    else:
+        _pair_min(cur, cur[n - w :], dst, b1 - b0)
+
+
+@njit(cache=True)
+def window_extremes(
+    hrow: np.ndarray,
+    lrow: np.ndarray,
+    b0: int,
+    b1: int,
+    n: int,
+    hi: np.ndarray,
+    lo: np.ndarray,
+    t1: np.ndarray,
+    t2: np.ndarray,
+) -> None:
+    """``hi[j]`` = highest ``hrow`` and ``lo[j]`` = lowest ``lrow`` over the ``n`` bars ending at
+    bar ``b0 + j``, for ``j < b1 - b0`` (reads ``n - 1`` bars before ``b0``).
+
+    Extremes over windows of 1, 2, 4, ... bars by doubling, then the window of ``n`` as the
+    larger of two overlapping power-of-two windows: ``log2(n) + 1`` element-wise passes that
+    LLVM vectorises, instead of a data-dependent branch per bar. A few bars (a streaming call)
+    are scanned directly. The values are exact extremes, so they do not depend on how the bars
+    are cut into calls. ``t1``/``t2`` are scratch of at least ``b1 - b0 + n - 1`` values.
+    """
+    if b1 - b0 <= 8:
+        for i in range(b0, b1):
+            h = hrow[i - n + 1]
+            low = lrow[i - n + 1]
+            for j in range(i - n + 2, i + 1):
+                v = hrow[j]
+                h = v if v >= h else h
+                v = lrow[j]
+                low = v if v <= low else low
+            hi[i - b0] = h
+            lo[i - b0] = low
+        return
+    _window_extreme(hrow, b0, b1, n, hi, t1, t2, True)
+    _window_extreme(lrow, b0, b1, n, lo, t1, t2, False)

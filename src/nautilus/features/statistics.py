@@ -1,7 +1,8 @@
-"""Rolling statistics: stdev/variance, linear regression, correlation, beta, z-score, quantile.
+"""Rolling statistics: stdev/variance, correlation, beta, z-score, quantile (the linear
+regression family is in :mod:`nautilus.features.regression`).
 
-Windows include the current bar. TA-Lib formulas (population moments via E[x^2] - E[x]^2,
-regression on bar offsets) are kept where TA-Lib has the function so values match it.
+Windows include the current bar. TA-Lib formulas (population moments via E[x^2] - E[x]^2) are
+kept where TA-Lib has the function so values match it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from pydantic import Field
 
 from nautilus.core.config import FrozenConfig
 from nautilus.features.base import Indicator, register
-from nautilus.features.primitives import NAN, anchored_moments, is_zero, is_zero_or_neg
+from nautilus.features.primitives import (
+    NAN,
+    anchored_moments,
+    first_full,
+    is_zero,
+    is_zero_or_neg,
+    reset_period,
+)
 
 PERIOD_MAX = 100_000
 
@@ -45,19 +53,88 @@ class VarConfig(StdDevConfig):
 
 @njit(cache=True)
 def _var(x, start, stop, p, st, out, sd):  # type: ignore[no-untyped-def]
+    """Population variance from sums of deviations from an anchor K (st[1]): st[2] = sum(x-K),
+    st[3] = sum((x-K)^2). Every ``reset_period(n)`` bars K is set to the current close and the
+    sums are recomputed exactly over the window, which bounds the rounding error of the running
+    updates; the position in that cycle follows from the bar count, so any chunking of the bars
+    gives the same values."""
     n = int(p[0])
-    t0 = int(st[0]) - start
-    for i in range(start, stop):
-        t = t0 + i
-        if t < n - 1:
-            out[0, i - start] = NAN
-            continue
-        var = anchored_moments(x[0], i, t, n, st, 1)
-        if sd:
-            out[0, i - start] = math.sqrt(var) * p[1] if not is_zero_or_neg(var) else 0.0
-        else:
-            out[0, i - start] = var
+    c = x[0]
+    o = out[0]
+    seen = int(st[0])
+    first = first_full(start, stop, seen, n)
+    for i in range(start, first):
+        o[i - start] = NAN
+    if first < stop:
+        r = reset_period(n)
+        ph = (seen + first - start - n + 1) % r
+        sums = (st[1], st[2], st[3])
+        if first < n:
+            # the first full window of the series (a reset bar): there is no bar before it
+            ph, sums = _var_span(c[:n], c[:0], o[first - start :], ph, r, sums, n, p[1], sd)
+            first += 1
+        ph, sums = _var_span(
+            c[first - n + 1 : stop],
+            c[first - n : stop - n],
+            o[first - start :],
+            ph,
+            r,
+            sums,
+            n,
+            p[1],
+            sd,
+        )
+        st[1], st[2], st[3] = sums
     st[0] += stop - start
+
+
+@njit(cache=True, inline="always")
+def _var_value(s1, s2, inv, nb, sd):  # type: ignore[no-untyped-def]
+    mean = s1 * inv
+    var = s2 * inv - mean * mean
+    if sd:
+        return math.sqrt(var) * nb if not is_zero_or_neg(var) else 0.0
+    return var
+
+
+@njit(cache=True)
+def _var_span(win, old, dst, ph, r, sums, n, nb, sd):  # type: ignore[no-untyped-def]
+    """The bars of ``_var`` over zero-based slices (``win[j : j + n]`` is the window of bar
+    ``j``, ``old[j]`` the bar that leaves it; no index arithmetic that could be negative, so the
+    loop compiles tight). Each update adds one precomputed difference to each sum: the
+    loop-carried chain is a single addition."""
+    k, s1, s2 = sums
+    inv = 1.0 / n
+    m = len(win) - n + 1
+    j = 0
+    while j < m:
+        if ph == 0:
+            k = win[j + n - 1]
+            s1 = 0.0
+            s2 = 0.0
+            for q in range(j, j + n):
+                d = win[q] - k
+                s1 += d
+                s2 += d * d
+            dst[j] = _var_value(s1, s2, inv, nb, sd)
+            j += 1
+            ph = 1 % r
+            continue
+        # the bars up to the next re-summation: no branch inside
+        # (d^2 - e^2 = (d - e)(d + e) with d, e the deviations of the new and the leaving bar;
+        # the anchor cancels from d - e)
+        run = min(m - j, r - ph)
+        k2 = k + k
+        for q in range(j, j + run):
+            v = win[q + n - 1]
+            w = old[q]
+            diff = v - w
+            s1 += diff
+            s2 += diff * ((v + w) - k2)
+            dst[q] = _var_value(s1, s2, inv, nb, sd)
+        j += run
+        ph = (ph + run) % r
+    return ph, (k, s1, s2)
 
 
 @njit(cache=True)
@@ -82,6 +159,7 @@ register(
         lambda c: c.timeperiod - 1,
         history=lambda c: c.timeperiod,
         talib="STDDEV",
+        row_inputs=True,
     )
 )
 register(
@@ -96,133 +174,9 @@ register(
         lambda c: c.timeperiod - 1,
         history=lambda c: c.timeperiod,
         talib="VAR",
+        row_inputs=True,
     )
 )
-
-
-# --- Linear regression ---------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _linreg(x, start, stop, p, st, out, mode):  # type: ignore[no-untyped-def]
-    """mode 0 value at the last bar, 1 slope, 2 intercept, 3 angle, 4 one-bar forecast."""
-    n = int(p[0])
-    c = x[0]
-    sum_x = n * (n - 1) * 0.5
-    sum_x2 = float(n * (n - 1) * (n * 2 - 1) // 6)
-    div = sum_x * sum_x - n * sum_x2
-    t0 = int(st[0]) - start
-    for i in range(start, stop):
-        if t0 + i < n - 1:
-            out[0, i - start] = NAN
-            continue
-        sxy = 0.0
-        sy = 0.0
-        for k in range(n - 1, -1, -1):
-            v = c[i - k]
-            sy += v
-            sxy += k * v
-        m = (n * sxy - sum_x * sy) / div
-        b = (sy - m * sum_x) / n
-        if mode == 0:
-            out[0, i - start] = b + m * (n - 1)
-        elif mode == 1:
-            out[0, i - start] = m
-        elif mode == 2:
-            out[0, i - start] = b
-        elif mode == 3:
-            out[0, i - start] = math.atan(m) * (180.0 / math.pi)
-        else:
-            out[0, i - start] = b + m * n
-    st[0] += stop - start
-
-
-@njit(cache=True)
-def linearreg_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _linreg(x, start, stop, p, st, out, 0)
-
-
-@njit(cache=True)
-def linearreg_slope_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _linreg(x, start, stop, p, st, out, 1)
-
-
-@njit(cache=True)
-def linearreg_intercept_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _linreg(x, start, stop, p, st, out, 2)
-
-
-@njit(cache=True)
-def linearreg_angle_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _linreg(x, start, stop, p, st, out, 3)
-
-
-@njit(cache=True)
-def tsf_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _linreg(x, start, stop, p, st, out, 4)
-
-
-class LinearRegConfig(FrozenConfig):
-    """Least-squares line through the last ``timeperiod`` closes, evaluated at the current bar
-    (TA-Lib LINEARREG). Warm-up: ``timeperiod - 1`` leading NaNs. Units: price.
-    """
-
-    timeperiod: int = _period(14)
-
-
-class LinearRegSlopeConfig(LinearRegConfig):
-    """Slope of the rolling least-squares line (TA-Lib LINEARREG_SLOPE, same formula).
-
-    Rounding error is about 1e-16 x price level x window, like TA-Lib's (on a slope near zero
-    that is large *relative* to the slope). Warm-up: ``timeperiod - 1`` leading NaNs.
-    Units: price per bar.
-    """
-
-
-class LinearRegInterceptConfig(LinearRegConfig):
-    """Value of the rolling least-squares line at the *oldest* bar of the window (TA-Lib
-    LINEARREG_INTERCEPT). Warm-up: ``timeperiod - 1`` leading NaNs. Units: price.
-    """
-
-
-class LinearRegAngleConfig(LinearRegConfig):
-    """atan(slope) of the rolling least-squares line (TA-Lib LINEARREG_ANGLE).
-
-    Warm-up: ``timeperiod - 1`` leading NaNs. Units: degrees (price per bar taken as 1:1).
-    """
-
-
-class TSFConfig(LinearRegConfig):
-    """Time-series forecast: the rolling least-squares line extended one bar ahead (TA-Lib
-    TSF). Warm-up: ``timeperiod - 1`` leading NaNs. Units: price.
-    """
-
-
-for _name, _cfg, _k, _ta in (
-    ("linearreg", LinearRegConfig, linearreg_kernel, "LINEARREG"),
-    ("linearreg_slope", LinearRegSlopeConfig, linearreg_slope_kernel, "LINEARREG_SLOPE"),
-    (
-        "linearreg_intercept",
-        LinearRegInterceptConfig,
-        linearreg_intercept_kernel,
-        "LINEARREG_INTERCEPT",
-    ),
-    ("linearreg_angle", LinearRegAngleConfig, linearreg_angle_kernel, "LINEARREG_ANGLE"),
-    ("tsf", TSFConfig, tsf_kernel, "TSF"),
-):
-    register(
-        Indicator(
-            _name,
-            "statistics",
-            ("close",),
-            (_name,),
-            _cfg,
-            _k,
-            lambda c: 1,
-            lambda c: c.timeperiod - 1,
-            talib=_ta,
-        )
-    )
 
 
 # --- Correlation / beta --------------------------------------------------------------------
@@ -231,8 +185,9 @@ for _name, _cfg, _k, _ta in (
 class CorrelConfig(FrozenConfig):
     """Rolling Pearson correlation of inputs ``x`` and ``y`` (TA-Lib CORREL; 0 when the
     product of the two variance sums is below 1e-8). Sums of deviations from anchors that are
-    reset (and the sums recomputed exactly) every ``timeperiod`` bars keep rounding error at
-    the level of TA-Lib 0.6. Warm-up: ``timeperiod - 1`` leading NaNs. Units: -1..1.
+    reset (and the sums recomputed exactly) every ``primitives.reset_period(timeperiod)`` bars
+    keep rounding error at the level of TA-Lib 0.6. Warm-up: ``timeperiod - 1`` leading NaNs.
+    Units: -1..1.
     """
 
     timeperiod: int = _period(30)
@@ -242,38 +197,79 @@ class CorrelConfig(FrozenConfig):
 def correl_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     a, b = x[0], x[1]
-    t0 = int(st[0]) - start
-    ka, kb, sx, sy, sxy, sx2, sy2 = st[1], st[2], st[3], st[4], st[5], st[6], st[7]
-    for i in range(start, stop):
-        t = t0 + i
-        if t < n - 1:
-            out[0, i - start] = NAN
-            continue
-        if (t - n + 1) % n == 0:
-            ka, kb = a[i], b[i]
+    o = out[0]
+    seen = int(st[0])
+    first = first_full(start, stop, seen, n)
+    for i in range(start, first):
+        o[i - start] = NAN
+    if first < stop:
+        r = reset_period(n)
+        ph = (seen + first - start - n + 1) % r
+        sums = (st[1], st[2], st[3], st[4], st[5], st[6], st[7])
+        if first < n:
+            # the first full window of the series (a reset bar): there is no bar before it
+            ph, sums = _correl_span(a[:n], b[:n], a[:0], b[:0], o[first - start :], ph, r, sums, n)
+            first += 1
+        ph, sums = _correl_span(
+            a[first - n + 1 : stop],
+            b[first - n + 1 : stop],
+            a[first - n : stop - n],
+            b[first - n : stop - n],
+            o[first - start :],
+            ph,
+            r,
+            sums,
+            n,
+        )
+        st[1], st[2], st[3], st[4], st[5], st[6], st[7] = sums
+    st[0] += stop - start
+
+
+@njit(cache=True, inline="always")
+def _correl_value(sx, sy, sxy, sx2, sy2, inv):  # type: ignore[no-untyped-def]
+    tmp = (sx2 - sx * sx * inv) * (sy2 - sy * sy * inv)
+    if is_zero_or_neg(tmp):
+        return 0.0
+    return (sxy - sx * sy * inv) / math.sqrt(tmp)
+
+
+@njit(cache=True)
+def _correl_span(wa, wb, oa, ob, dst, ph, r, sums, n):  # type: ignore[no-untyped-def]
+    """The bars of ``correl_kernel`` over zero-based slices (as :func:`_var_span`): sums of
+    deviations from anchors (st[1], st[2]) that are reset, and the sums recomputed exactly,
+    every ``reset_period(n)`` bars."""
+    ka, kb, sx, sy, sxy, sx2, sy2 = sums
+    inv = 1.0 / n
+    m = len(wa) - n + 1
+    j = 0
+    while j < m:
+        if ph == 0:
+            ka, kb = wa[j + n - 1], wb[j + n - 1]
             sx = sy = sxy = sx2 = sy2 = 0.0
-            for j in range(i - n + 1, i + 1):
-                u, v = a[j] - ka, b[j] - kb
+            for q in range(j, j + n):
+                u, v = wa[q] - ka, wb[q] - kb
                 sx += u
                 sy += v
                 sxy += u * v
                 sx2 += u * u
                 sy2 += v * v
-        else:
-            u, v = a[i] - ka, b[i] - kb
-            e, f = a[i - n] - ka, b[i - n] - kb
+            dst[j] = _correl_value(sx, sy, sxy, sx2, sy2, inv)
+            j += 1
+            ph = 1 % r
+            continue
+        run = min(m - j, r - ph)
+        for q in range(j, j + run):
+            u, v = wa[q + n - 1] - ka, wb[q + n - 1] - kb
+            e, f = oa[q] - ka, ob[q] - kb
             sx += u - e
             sy += v - f
             sxy += u * v - e * f
-            sx2 += u * u - e * e
-            sy2 += v * v - f * f
-        tmp = (sx2 - ((sx * sx) / n)) * (sy2 - ((sy * sy) / n))
-        if is_zero_or_neg(tmp):
-            out[0, i - start] = 0.0
-        else:
-            out[0, i - start] = (sxy - ((sx * sy) / n)) / math.sqrt(tmp)
-    st[1], st[2], st[3], st[4], st[5], st[6], st[7] = ka, kb, sx, sy, sxy, sx2, sy2
-    st[0] += stop - start
+            sx2 += (u - e) * (u + e)
+            sy2 += (v - f) * (v + f)
+            dst[q] = _correl_value(sx, sy, sxy, sx2, sy2, inv)
+        j += run
+        ph = (ph + run) % r
+    return ph, (ka, kb, sx, sy, sxy, sx2, sy2)
 
 
 register(
@@ -288,6 +284,7 @@ register(
         lambda c: c.timeperiod - 1,
         history=lambda c: c.timeperiod,
         talib="CORREL",
+        row_inputs=True,
     )
 )
 
@@ -349,6 +346,7 @@ register(
         lambda c: c.timeperiod,
         history=lambda c: c.timeperiod,
         talib="BETA",
+        row_inputs=True,
     )
 )
 
@@ -376,7 +374,7 @@ def zscore_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
             continue
         var = anchored_moments(x[0], i, t, n, st, 1)
         mean = st[1] + st[2] / n
-        out[0, i - start] = (x[0, i] - mean) / math.sqrt(var) if var > 0.0 else NAN
+        out[0, i - start] = (x[0][i] - mean) / math.sqrt(var) if var > 0.0 else NAN
     st[0] += stop - start
 
 
@@ -391,6 +389,7 @@ register(
         lambda c: 4,
         lambda c: c.timeperiod - 1,
         history=lambda c: c.timeperiod,
+        row_inputs=True,
     )
 )
 
@@ -453,5 +452,6 @@ register(
         lambda c: 1 + c.timeperiod,
         lambda c: c.timeperiod - 1,
         history=lambda c: c.timeperiod,
+        row_inputs=True,
     )
 )

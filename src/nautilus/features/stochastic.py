@@ -5,6 +5,7 @@ Outputs are in percent points. A flat window (highest == lowest) gives 0, as in 
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 from pydantic import Field
 
@@ -12,12 +13,14 @@ from nautilus.core.config import FrozenConfig
 from nautilus.features.base import Indicator, register
 from nautilus.features.momentum import _wilder_osc
 from nautilus.features.primitives import (
+    EXTREMES_BLOCK,
     NAN,
-    block_extremes,
+    first_full,
     ring_max,
     ring_min,
     ring_push,
     sma_ring_step,
+    window_extremes,
 )
 
 PERIOD_MAX = 100_000
@@ -44,28 +47,39 @@ class StochConfig(FrozenConfig):
 
 
 @njit(cache=True)
-def _fastk(x, i, t, pos, n, st, ob):  # type: ignore[no-untyped-def]
-    hh, ll = block_extremes(x[0], x[1], i, t, pos, n, st, ob)
-    diff = (hh - ll) / 100.0
-    return (x[2, i] - ll) / diff if diff != 0.0 else 0.0
+def _fastk_into(x, first, stop, n, k):  # type: ignore[no-untyped-def]
+    """Fast %K of the bars ``first..stop`` (all with a full window) into ``k[0:stop-first]``."""
+    h, lo, c = x[0], x[1], x[2]
+    m = min(stop - first, EXTREMES_BLOCK)
+    if m <= 0:
+        return
+    hi, ll = np.empty(m), np.empty(m)
+    t1, t2 = np.empty(m + n), np.empty(m + n)
+    for b0 in range(first, stop, m):
+        b1 = min(b0 + m, stop)
+        window_extremes(h, lo, b0, b1, n, hi, ll, t1, t2)
+        for j in range(b1 - b0):
+            diff = (hi[j] - ll[j]) / 100.0
+            k[b0 - first + j] = (c[b0 + j] - ll[j]) / diff if diff != 0.0 else 0.0
 
 
 @njit(cache=True)
 def stoch_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     fk, sk, sd = int(p[0]), int(p[1]), int(p[2])
     o2 = 5 + 2 + sk
-    ob = o2 + 2 + sd
     t0 = int(st[0]) - start
-    pos = (t0 + start) % fk
-    for i in range(start, stop):
-        t = t0 + i
+    first = first_full(start, stop, int(st[0]), fk)
+    for i in range(start, first):
         out[0, i - start] = NAN
         out[1, i - start] = NAN
-        fast = _fastk(x, i, t, pos, fk, st, ob)
-        pos = 0 if pos == fk - 1 else pos + 1
-        if t < fk - 1:
-            continue
-        k = sma_ring_step(st, 5, sk, fast)
+    # fast %K (window extremes, vectorised) first, into the slow %K row, which the smoothing
+    # loop then overwrites bar by bar
+    _fastk_into(x, first, stop, fk, out[0][first - start :])
+    for i in range(first, stop):
+        t = t0 + i
+        k = sma_ring_step(st, 5, sk, out[0, i - start])
+        out[0, i - start] = NAN
+        out[1, i - start] = NAN
         if t < fk + sk - 2:
             continue
         d = sma_ring_step(st, o2, sd, k)
@@ -83,10 +97,11 @@ register(
         ("slowk", "slowd"),
         StochConfig,
         stoch_kernel,
-        lambda c: 11 + c.slowk_period + c.slowd_period + 2 * c.fastk_period,
+        lambda c: 9 + c.slowk_period + c.slowd_period,
         lambda c: c.fastk_period + c.slowk_period + c.slowd_period - 3,
-        history=lambda c: c.fastk_period,
+        history=lambda c: c.fastk_period - 1,
         talib="STOCH",
+        row_inputs=True,
     )
 )
 
@@ -104,20 +119,19 @@ class StochFConfig(FrozenConfig):
 @njit(cache=True)
 def stochf_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     fk, fd = int(p[0]), int(p[1])
-    ob = 7 + fd
     t0 = int(st[0]) - start
-    pos = (t0 + start) % fk
-    for i in range(start, stop):
-        t = t0 + i
+    first = first_full(start, stop, int(st[0]), fk)
+    for i in range(start, first):
         out[0, i - start] = NAN
         out[1, i - start] = NAN
-        k = _fastk(x, i, t, pos, fk, st, ob)
-        pos = 0 if pos == fk - 1 else pos + 1
-        if t < fk - 1:
-            continue
-        d = sma_ring_step(st, 5, fd, k)
-        if t >= fk + fd - 2:
-            out[0, i - start] = k
+    _fastk_into(x, first, stop, fk, out[0][first - start :])
+    for i in range(first, stop):
+        t = t0 + i
+        d = sma_ring_step(st, 5, fd, out[0, i - start])
+        if t < fk + fd - 2:
+            out[0, i - start] = NAN
+            out[1, i - start] = NAN
+        else:
             out[1, i - start] = d
     st[0] += stop - start
 
@@ -130,10 +144,11 @@ register(
         ("fastk", "fastd"),
         StochFConfig,
         stochf_kernel,
-        lambda c: 9 + c.fastd_period + 2 * c.fastk_period,
+        lambda c: 7 + c.fastd_period,
         lambda c: c.fastk_period + c.fastd_period - 2,
-        history=lambda c: c.fastk_period,
+        history=lambda c: c.fastk_period - 1,
         talib="STOCHF",
+        row_inputs=True,
     )
 )
 
@@ -158,10 +173,11 @@ def stochrsi_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     t0 = int(st[0]) - start
     rs = 5  # ring of RSI values: st[4] count, st[5:5+fk]
     od = 5 + fk
+    # RSI of every bar in one call (into the %K row, read back before it is overwritten)
+    rsi[0] = t0 + start
+    _wilder_osc(x, start, stop, p, rsi, tmp, False)
     for i in range(start, stop):
         t = t0 + i
-        rsi[0] = t
-        _wilder_osc(x, i, i + 1, p, rsi, tmp[:, i - start :], False)
         r = tmp[0, i - start]
         out[0, i - start] = NAN
         out[1, i - start] = NAN
@@ -193,6 +209,7 @@ register(
         lambda c: c.timeperiod + c.fastk_period + c.fastd_period - 2,
         history=lambda c: 1,
         talib="STOCHRSI",
+        row_inputs=True,
     )
 )
 
@@ -213,17 +230,21 @@ class WillRConfig(FrozenConfig):
 @njit(cache=True)
 def willr_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
-    t0 = int(st[0]) - start
-    pos = (t0 + start) % n
-    for i in range(start, stop):
-        t = t0 + i
-        hh, ll = block_extremes(x[0], x[1], i, t, pos, n, st, 1)
-        pos = 0 if pos == n - 1 else pos + 1
-        if t < n - 1:
-            out[0, i - start] = NAN
-            continue
-        diff = (hh - ll) / (-100.0)
-        out[0, i - start] = (hh - x[2, i]) / diff if diff != 0.0 else 0.0
+    h, lo, c = x[0], x[1], x[2]
+    o = out[0]
+    first = first_full(start, stop, int(st[0]), n)
+    for i in range(start, first):
+        o[i - start] = NAN
+    if first < stop:
+        m = min(stop - first, EXTREMES_BLOCK)
+        hi, ll = np.empty(m), np.empty(m)
+        t1, t2 = np.empty(m + n), np.empty(m + n)
+        for b0 in range(first, stop, m):
+            b1 = min(b0 + m, stop)
+            window_extremes(h, lo, b0, b1, n, hi, ll, t1, t2)
+            for j in range(b1 - b0):
+                diff = (hi[j] - ll[j]) / (-100.0)
+                o[b0 - start + j] = (hi[j] - c[b0 + j]) / diff if diff != 0.0 else 0.0
     st[0] += stop - start
 
 
@@ -235,9 +256,10 @@ register(
         ("willr",),
         WillRConfig,
         willr_kernel,
-        lambda c: 3 + 2 * c.timeperiod,
+        lambda c: 1,
         lambda c: c.timeperiod - 1,
-        history=lambda c: c.timeperiod,
+        history=lambda c: c.timeperiod - 1,
         talib="WILLR",
+        row_inputs=True,
     )
 )

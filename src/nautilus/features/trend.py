@@ -102,6 +102,7 @@ register(
         lambda c: max(c.fastperiod, c.slowperiod) + c.signalperiod - 2,
         history=lambda c: 0,
         talib="MACD",
+        row_inputs=True,
     )
 )
 
@@ -180,6 +181,7 @@ register(
         lambda c: 7,
         lambda c: max(c.fastperiod, c.slowperiod) - 1,
         talib="APO",
+        row_inputs=True,
     )
 )
 register(
@@ -193,6 +195,7 @@ register(
         lambda c: 7,
         lambda c: max(c.fastperiod, c.slowperiod) - 1,
         talib="PPO",
+        row_inputs=True,
     )
 )
 
@@ -209,13 +212,16 @@ class TRIXConfig(FrozenConfig):
     timeperiod: int = _period(30, 1)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"contract"})
 def trix_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     k = 2.0 / (n + 1)
-    for i in range(start, stop):
+    c = x[0]
+    o = out[0]
+    i = start
+    while i < stop and st[5] < n + 1:  # warm-up: the three EMAs seeded by ema_step
         r = NAN
-        e1 = ema_step(st, 1, n, k, x[0, i])
+        e1 = ema_step(st, 1, n, k, c[i])
         if st[1] >= n:
             e2 = ema_step(st, 3, n, k, e1)
             if st[3] >= n:
@@ -225,7 +231,24 @@ def trix_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
                     r = ((e3 / prev) - 1.0) * 100.0 if prev != 0.0 else 0.0
                 if st[5] >= n:
                     st[7] = e3
-        out[0, i - start] = r
+        o[i - start] = r
+        i += 1
+    if i < stop:
+        # all three EMAs running: ema_step's recurrence with the values in registers
+        # v*k + e*(1-k), contracted to one fused multiply-add on each EMA's chain
+        e1, e2, e3 = st[2], st[4], st[6]
+        omk = 1.0 - k
+        cs, dst = c[i:stop], o[i - start :]
+        for j in range(stop - i):
+            e1 = cs[j] * k + e1 * omk
+            e2 = e1 * k + e2 * omk
+            prev = e3
+            e3 = e2 * k + e3 * omk
+            dst[j] = ((e3 / prev) - 1.0) * 100.0 if prev != 0.0 else 0.0
+        st[2], st[4], st[6], st[7] = e1, e2, e3, e3
+        st[1] += stop - i
+        st[3] += stop - i
+        st[5] += stop - i
     st[0] += stop - start
 
 
@@ -241,6 +264,7 @@ register(
         lambda c: 3 * (c.timeperiod - 1) + 1,
         history=lambda c: 0,
         talib="TRIX",
+        row_inputs=True,
     )
 )
 
@@ -275,10 +299,10 @@ def _dmi_kernel(x, start, stop, p, st, out, mode):  # type: ignore[no-untyped-de
             tr = tr - (tr * inv) + r
         else:
             tr += r
-        if dm > 0 and dp < dm:
-            mdm += dm
-        elif dp > 0 and dp > dm:
-            pdm += dp
+        # the two conditions exclude each other; selected without a branch, since they flip
+        # at random from bar to bar (adding 0.0 leaves a sum unchanged)
+        mdm += dm if (dm > 0 and dp < dm) else 0.0
+        pdm += dp if (dp > 0 and dp > dm) else 0.0
         if t < n:
             continue
         if mode == 1:
@@ -394,6 +418,7 @@ register(
         lambda c: 2 * c.timeperiod - 1,
         history=lambda c: 1,
         talib="ADX",
+        row_inputs=True,
     )
 )
 register(
@@ -408,6 +433,7 @@ register(
         lambda c: c.timeperiod,
         history=lambda c: 1,
         talib="PLUS_DI",
+        row_inputs=True,
     )
 )
 register(
@@ -422,6 +448,7 @@ register(
         lambda c: c.timeperiod,
         history=lambda c: 1,
         talib="MINUS_DI",
+        row_inputs=True,
     )
 )
 register(
@@ -436,6 +463,7 @@ register(
         lambda c: c.timeperiod,
         history=lambda c: 1,
         talib="DX",
+        row_inputs=True,
     )
 )
 register(
@@ -450,6 +478,7 @@ register(
         lambda c: 3 * c.timeperiod - 2,
         history=lambda c: 1,
         talib="ADXR",
+        row_inputs=True,
     )
 )
 
@@ -520,6 +549,7 @@ register(
         lambda c: 5,
         lambda c: c.timeperiod,
         talib="AROON",
+        row_inputs=True,
     )
 )
 register(
@@ -533,5 +563,6 @@ register(
         lambda c: 5,
         lambda c: c.timeperiod,
         talib="AROONOSC",
+        row_inputs=True,
     )
 )

@@ -54,7 +54,7 @@ def trange_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     if st[0] == 0 and stop > start:
         o[0] = NAN
         first = start + 1
-    hi, lo, pc = x[0, first:stop], x[1, first:stop], x[2, first - 1 : stop - 1]
+    hi, lo, pc = x[0][first:stop], x[1][first:stop], x[2][first - 1 : stop - 1]
     dst = o[first - start :]
     for j in range(stop - first):
         dst[j] = true_range(hi[j], lo[j], pc[j])
@@ -72,6 +72,7 @@ register(
         lambda c: 1,
         lambda c: 1,
         talib="TRANGE",
+        row_inputs=True,
     )
 )
 
@@ -93,7 +94,9 @@ def _atr(x, start, stop, p, st, out, natr):  # type: ignore[no-untyped-def]
     h, lo, c = x[0], x[1], x[2]
     t0 = int(st[0]) - start
     prev = st[1]
-    for i in range(start, stop):
+    # warm-up and seed bars here, the smoothed bars in the loop over zero-based slices below
+    steady = min(stop, max(start, start + n + 1 - int(st[0])))
+    for i in range(start, steady):
         t = t0 + i
         if t == 0:
             out[0, i - start] = NAN
@@ -112,6 +115,17 @@ def _atr(x, start, stop, p, st, out, natr):  # type: ignore[no-untyped-def]
             out[0, i - start] = (prev / c[i]) * 100.0 if not is_zero(c[i]) else 0.0
         else:
             out[0, i - start] = prev
+    if steady < stop:
+        hs, ls, cs = h[steady:stop], lo[steady:stop], c[steady:stop]
+        pcs = c[steady - 1 : stop - 1]
+        dst = out[0][steady - start :]
+        for j in range(stop - steady):
+            prev = prev * a + true_range(hs[j], ls[j], pcs[j]) * b
+            if natr:
+                cj = cs[j]
+                dst[j] = (prev / cj) * 100.0 if not is_zero(cj) else 0.0
+            else:
+                dst[j] = prev
     st[1] = prev
     st[0] += stop - start
 
@@ -145,6 +159,7 @@ register(
         lambda c: c.timeperiod,
         history=lambda c: 1,
         talib="ATR",
+        row_inputs=True,
     )
 )
 register(
@@ -159,6 +174,7 @@ register(
         lambda c: c.timeperiod,
         history=lambda c: 1,
         talib="NATR",
+        row_inputs=True,
     )
 )
 
@@ -220,6 +236,7 @@ register(
         lambda c: 3,
         lambda c: c.timeperiod - 1,
         talib="BBANDS",
+        row_inputs=True,
     )
 )
 
@@ -247,9 +264,9 @@ def keltner_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     t0 = int(st[0]) - start
     for i in range(start, stop):
         t = t0 + i
-        mid = ema_step(st, 1, n, k, x[2, i])
+        mid = ema_step(st, 1, n, k, x[2][i])
         if t >= 1:
-            tr = true_range(x[0, i], x[1, i], x[2, i - 1])
+            tr = true_range(x[0][i], x[1][i], x[2][i - 1])
             if t > na:
                 st[3] = (st[3] * (na - 1) + tr) / na
             elif t == na:
@@ -278,6 +295,7 @@ register(
         lambda c: 4,
         lambda c: max(c.timeperiod - 1, c.atr_period),
         history=lambda c: 1,
+        row_inputs=True,
     )
 )
 
@@ -321,6 +339,7 @@ register(
         lambda c: 3 + 2 * c.timeperiod,
         lambda c: c.timeperiod - 1,
         history=lambda c: c.timeperiod,
+        row_inputs=True,
     )
 )
 
@@ -396,6 +415,7 @@ register(
         lambda c: 4,
         lambda c: c.timeperiod,
         history=lambda c: c.timeperiod + 1,
+        row_inputs=True,
     )
 )
 
@@ -409,7 +429,7 @@ class RangeVolConfig(FrozenConfig):
 
 @njit(cache=True)
 def _range_term(x, j, kind):  # type: ignore[no-untyped-def]
-    o, h, lo, c = x[0, j], x[1, j], x[2, j], x[3, j]
+    o, h, lo, c = x[0][j], x[1][j], x[2][j], x[3][j]
     if kind == 0:  # Parkinson
         hl = math.log(h / lo)
         return hl * hl / (4.0 * math.log(2.0))
@@ -481,7 +501,15 @@ for _name, _cfg, _k in (
 ):
     register(
         Indicator(
-            _name, "volatility", _OHLC, (_name,), _cfg, _k, lambda c: 2, lambda c: c.timeperiod - 1
+            _name,
+            "volatility",
+            _OHLC,
+            (_name,),
+            _cfg,
+            _k,
+            lambda c: 2,
+            lambda c: c.timeperiod - 1,
+            row_inputs=True,
         )
     )
 
@@ -504,13 +532,13 @@ def yang_zhang_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-de
         out[0, i - start] = NAN
         if t == 0:
             continue
-        _w_add(st, 1, math.log(x[0, i] / x[3, i - 1]))
-        _w_add(st, 4, math.log(x[3, i] / x[0, i]))
+        _w_add(st, 1, math.log(x[0][i] / x[3][i - 1]))
+        _w_add(st, 4, math.log(x[3][i] / x[0][i]))
         st[7] += _range_term(x, i, 2)
         if t > n:
             j = i - n
-            _w_remove(st, 1, math.log(x[0, j] / x[3, j - 1]))
-            _w_remove(st, 4, math.log(x[3, j] / x[0, j]))
+            _w_remove(st, 1, math.log(x[0][j] / x[3][j - 1]))
+            _w_remove(st, 4, math.log(x[3][j] / x[0][j]))
             st[7] -= _range_term(x, j, 2)
         if t >= n:
             var = st[3] / (n - 1) + kk * st[6] / (n - 1) + (1.0 - kk) * st[7] / n
@@ -529,5 +557,6 @@ register(
         lambda c: 8,
         lambda c: c.timeperiod,
         history=lambda c: c.timeperiod + 1,
+        row_inputs=True,
     )
 )

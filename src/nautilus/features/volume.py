@@ -32,16 +32,22 @@ class OBVConfig(FrozenConfig):
 @njit(cache=True)
 def obv_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     c, v = x[0], x[1]
-    t0 = int(st[0]) - start
+    o = out[0]
     obv = st[1]
-    for i in range(start, stop):
-        if t0 + i == 0:
-            obv = v[i]
-        elif c[i] > c[i - 1]:
-            obv += v[i]
-        elif c[i] < c[i - 1]:
-            obv -= v[i]
-        out[0, i - start] = obv
+    first = start
+    if st[0] == 0 and stop > start:
+        obv = v[start]
+        o[0] = obv
+        first = start + 1
+    # the signed volume is selected without a branch (up and down closes alternate at random)
+    cs, ps, vs, dst = c[first:stop], c[first - 1 : stop - 1], v[first:stop], o[first - start :]
+    for j in range(stop - first):
+        cj = cs[j]
+        pj = ps[j]
+        vj = vs[j]
+        d = vj if cj > pj else 0.0
+        obv += -vj if cj < pj else d
+        dst[j] = obv
     st[1] = obv
     st[0] += stop - start
 
@@ -58,16 +64,16 @@ register(
         lambda c: 0,
         history=lambda c: 1,
         talib="OBV",
+        row_inputs=True,
     )
 )
 
 
-@njit(cache=True)
-def _ad_flow(x, i):  # type: ignore[no-untyped-def]
-    h, lo, c = x[0, i], x[1, i], x[2, i]
+@njit(cache=True, inline="always")
+def _ad_flow(h, lo, c, v):  # type: ignore[no-untyped-def]
     r = h - lo
     if r > 0.0:
-        return (((c - lo) - (h - c)) / r) * x[3, i]
+        return (((c - lo) - (h - c)) / r) * v
     return 0.0
 
 
@@ -81,16 +87,28 @@ class ADConfig(FrozenConfig):
 @njit(cache=True)
 def ad_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     ad = st[1]
-    for i in range(start, stop):
-        ad += _ad_flow(x, i)
-        out[0, i - start] = ad
+    # zero-based slices: no index arithmetic that could be negative in the loop
+    h, lo, c, v = x[0][start:stop], x[1][start:stop], x[2][start:stop], x[3][start:stop]
+    o = out[0]
+    for j in range(stop - start):
+        ad += _ad_flow(h[j], lo[j], c[j], v[j])
+        o[j] = ad
     st[1] = ad
     st[0] += stop - start
 
 
 register(
     Indicator(
-        "ad", "volume", _HLCV, ("ad",), ADConfig, ad_kernel, lambda c: 2, lambda c: 0, talib="AD"
+        "ad",
+        "volume",
+        _HLCV,
+        ("ad",),
+        ADConfig,
+        ad_kernel,
+        lambda c: 2,
+        lambda c: 0,
+        talib="AD",
+        row_inputs=True,
     )
 )
 
@@ -112,16 +130,28 @@ def adosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     lb = max(fast, slow) - 1
     t0 = int(st[0]) - start
     ad, ef, es = st[1], st[2], st[3]
-    for i in range(start, stop):
+    h, lo, c, v = x[0], x[1], x[2], x[3]
+    o = out[0]
+    steady = min(stop, max(start, start + max(lb, 1) - int(st[0])))
+    for i in range(start, steady):
         t = t0 + i
-        ad += _ad_flow(x, i)
+        ad += _ad_flow(h[i], lo[i], c[i], v[i])
         if t == 0:
             ef = ad
             es = ad
         else:
             ef = (kf * ad) + ((1.0 - kf) * ef)
             es = (ks * ad) + ((1.0 - ks) * es)
-        out[0, i - start] = ef - es if t >= lb else NAN
+        o[i - start] = ef - es if t >= lb else NAN
+    # past the warm-up: the same recurrences over zero-based slices
+    hs, ls, cs, vs = h[steady:stop], lo[steady:stop], c[steady:stop], v[steady:stop]
+    dst = o[steady - start :]
+    omf, oms = 1.0 - kf, 1.0 - ks
+    for j in range(stop - steady):
+        ad += _ad_flow(hs[j], ls[j], cs[j], vs[j])
+        ef = (kf * ad) + (omf * ef)
+        es = (ks * ad) + (oms * es)
+        dst[j] = ef - es
     st[1], st[2], st[3] = ad, ef, es
     st[0] += stop - start
 
@@ -137,6 +167,7 @@ register(
         lambda c: 4,
         lambda c: max(c.fastperiod, c.slowperiod) - 1,
         talib="ADOSC",
+        row_inputs=True,
     )
 )
 
@@ -155,15 +186,16 @@ def cmf_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     t0 = int(st[0]) - start
     smf, sv = st[1], st[2]
+    h, lo, c, v = x[0], x[1], x[2], x[3]
     for i in range(start, stop):
         t = t0 + i
-        smf += _ad_flow(x, i)
-        sv += x[3, i]
+        smf += _ad_flow(h[i], lo[i], c[i], v[i])
+        sv += v[i]
         if t >= n - 1:
             out[0, i - start] = smf / sv if sv != 0.0 else NAN
             j = i - n + 1
-            smf -= _ad_flow(x, j)
-            sv -= x[3, j]
+            smf -= _ad_flow(h[j], lo[j], c[j], v[j])
+            sv -= v[j]
         else:
             out[0, i - start] = NAN
     st[1], st[2] = smf, sv
@@ -180,6 +212,7 @@ register(
         cmf_kernel,
         lambda c: 3,
         lambda c: c.timeperiod - 1,
+        row_inputs=True,
     )
 )
 
@@ -202,7 +235,7 @@ def force_index_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-d
         if t0 + i == 0:
             out[0, i - start] = NAN
             continue
-        out[0, i - start] = ema_step(st, 1, n, k, (x[0, i] - x[0, i - 1]) * x[1, i])
+        out[0, i - start] = ema_step(st, 1, n, k, (x[0][i] - x[0][i - 1]) * x[1][i])
     st[0] += stop - start
 
 
@@ -217,6 +250,7 @@ register(
         lambda c: 3,
         lambda c: c.timeperiod,
         history=lambda c: 1,
+        row_inputs=True,
     )
 )
 
@@ -234,8 +268,8 @@ class EOMConfig(FrozenConfig):
 
 @njit(cache=True)
 def _emv(x, i, div):  # type: ignore[no-untyped-def]
-    h, lo, v = x[0, i], x[1, i], x[2, i]
-    dm = (h + lo) / 2.0 - (x[0, i - 1] + x[1, i - 1]) / 2.0
+    h, lo, v = x[0][i], x[1][i], x[2][i]
+    dm = (h + lo) / 2.0 - (x[0][i - 1] + x[1][i - 1]) / 2.0
     if v == 0.0:
         return 0.0
     return dm * (h - lo) / (v / div)
@@ -272,5 +306,6 @@ register(
         lambda c: 2,
         lambda c: c.timeperiod,
         history=lambda c: c.timeperiod,
+        row_inputs=True,
     )
 )
