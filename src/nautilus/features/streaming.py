@@ -10,6 +10,11 @@ step that takes a single packed array plus the bar's scalars (see :mod:`fast_str
 ``push``/``push1`` skip the input parsing. For throughput use :meth:`IndicatorStream.update_many`,
 which feeds a block of bars through the same kernel in one call and continues the same state.
 
+For the indicators whose steady state is a few float operations (SMA, WMA, DEMA, Bollinger,
+STDDEV, OBV, A/D, ...) ``IndicatorStream(name)`` returns a pure-Python twin
+(:mod:`stream_py`, :mod:`stream_window`) that performs the kernel's operations in the kernel's
+order on Python floats: same values, 3-5x cheaper per bar than the compiled step.
+
 >>> s = IndicatorStream("sma", timeperiod=3)
 >>> [s.update(v) for v in (1.0, 2.0, 3.0, 4.0)][-2:]
 [2.0, 3.0]
@@ -28,6 +33,9 @@ from nautilus.features.base import INDICATORS, FloatArray, Indicator, InputData,
 from nautilus.features.fast_stream import HEAD, make_pack, step_for
 
 _ATTR = {"ts": "ts_event"}
+
+TWINS: dict[str, type[IndicatorStream]] = {}
+"""Indicator name -> pure-Python twin class; filled by :mod:`nautilus.features.stream_py`."""
 
 
 class IndicatorStream:
@@ -56,6 +64,16 @@ class IndicatorStream:
         "indicator",
         "inputs",
     )
+
+    def __new__(cls, indicator: str | Indicator, **params: Any) -> IndicatorStream:
+        # the registered indicators with a pure-Python steady state get their twin class
+        # (``stream_py``): same values, ~3-5x cheaper per bar than the compiled step
+        if cls is IndicatorStream:
+            ind = INDICATORS.get(indicator) if isinstance(indicator, str) else indicator
+            py = TWINS.get(ind.name)
+            if py is not None and INDICATORS.get(ind.name) is ind:
+                return object.__new__(py)
+        return object.__new__(cls)
 
     def __init__(self, indicator: str | Indicator, **params: Any) -> None:
         ind = INDICATORS.get(indicator) if isinstance(indicator, str) else indicator
@@ -171,3 +189,7 @@ class IndicatorStream:
             self._buf[:, h - tail.shape[1] : h] = tail
         self._pos = h
         return out
+
+
+# registers the pure-Python twins in TWINS (they subclass IndicatorStream, hence the late import)
+from nautilus.features import stream_py, stream_window  # noqa: E402, F401
