@@ -11,6 +11,7 @@ Run: .venv/bin/python benchmarks/bench_data_store_vs_polars.py [--rows N] [--rep
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,11 +35,17 @@ def bars(n: int) -> pd.DataFrame:
     spread = np.abs(rng.normal(0.0, 0.05, n))
     open_ = close + rng.normal(0.0, 0.02, n)
     return pd.DataFrame(
-        {"open": open_, "high": np.maximum(open_, close) + spread,
-         "low": np.minimum(open_, close) - spread, "close": close,
-         "volume": rng.integers(100, 10_000, n).astype(np.float64)},
-        index=pd.Index(to_ns("2000-01-03") + NS_PER_MINUTE * np.arange(n, dtype=np.int64),
-                       name="ts"))
+        {
+            "open": open_,
+            "high": np.maximum(open_, close) + spread,
+            "low": np.minimum(open_, close) - spread,
+            "close": close,
+            "volume": rng.integers(100, 10_000, n).astype(np.float64),
+        },
+        index=pd.Index(
+            to_ns("2000-01-03") + NS_PER_MINUTE * np.arange(n, dtype=np.int64), name="ts"
+        ),
+    )
 
 
 def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -60,9 +67,13 @@ def main() -> None:
     lo, hi = int(frame.index[int(n * 0.45)]), int(frame.index[int(n * 0.55)])
     with tempfile.TemporaryDirectory() as tmp:
         store = BarStore(ArcticStore(Path(tmp) / "ts"))
-        t_write, _ = best(lambda: (store.store.delete(f"bars/{INST}/1m")
-                                   if store.exists(INST, "1m") else None,
-                                   store.upsert(INST, "1m", frame)), 1)
+        t_write, _ = best(
+            lambda: (
+                store.store.delete(f"bars/{INST}/1m") if store.exists(INST, "1m") else None,
+                store.upsert(INST, "1m", frame),
+            ),
+            1,
+        )
         t_upsert, _ = best(lambda: store.upsert(INST, "1m", frame.iloc[-100_000:]), args.repeat)
         t_full, full = best(lambda: store.read(INST, "1m"), args.repeat)
         t_range, part = best(lambda: store.read(INST, "1m", lo, hi), args.repeat)
@@ -71,18 +82,32 @@ def main() -> None:
         pl_frame = pl.from_pandas(frame.reset_index())
         p_write, _ = best(lambda: pl_frame.write_parquet(path), 1)
         p_full, pf = best(lambda: pl.read_parquet(path), args.repeat)
-        p_range, pr = best(lambda: pl.scan_parquet(path).filter(
-            (pl.col("ts") >= lo) & (pl.col("ts") < hi)).collect(), args.repeat)
+        p_range, pr = best(
+            lambda: (
+                pl.scan_parquet(path).filter((pl.col("ts") >= lo) & (pl.col("ts") < hi)).collect()
+            ),
+            args.repeat,
+        )
         assert len(pf) == n and len(pr) == len(part)
     rows_range = len(part)
-    print(f"bars: {n:,} rows; range read {rows_range:,} rows (machine shared, contended)")
-    print(f"{'operation':<28}{'ours s':>9}{'ours Mrows/s':>14}{'polars s':>10}"
-          f"{'polars Mrows/s':>16}{'ours/polars':>12}")
-    for name, ours, peer, rows in (("write (first upsert)", t_write, p_write, n),
-                                   ("full read", t_full, p_full, n),
-                                   ("10% range read", t_range, p_range, rows_range)):
-        print(f"{name:<28}{ours:>9.3f}{rows / ours / 1e6:>14.1f}{peer:>10.3f}"
-              f"{rows / peer / 1e6:>16.1f}{peer / ours:>12.2f}")
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"bars: {n:,} rows; range read {rows_range:,} rows; load average 1/5/15 min {load} "
+        f"on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'operation':<28}{'ours s':>9}{'ours Mrows/s':>14}{'polars s':>10}"
+        f"{'polars Mrows/s':>16}{'ours/polars':>12}"
+    )
+    for name, ours, peer, rows in (
+        ("write (first upsert)", t_write, p_write, n),
+        ("full read", t_full, p_full, n),
+        ("10% range read", t_range, p_range, rows_range),
+    ):
+        print(
+            f"{name:<28}{ours:>9.3f}{rows / ours / 1e6:>14.1f}{peer:>10.3f}"
+            f"{rows / peer / 1e6:>16.1f}{peer / ours:>12.2f}"
+        )
     print(f"{'upsert 100k overlapping':<28}{t_upsert:>9.3f}{1e5 / t_upsert / 1e6:>14.1f}")
     print(f"goal full read >= 20M rows/s: {'met' if n / t_full >= 20e6 else 'NOT met'}")
 

@@ -1,4 +1,4 @@
-"""``nautilus data sources|backfill|import|show``: the market data engine from the shell.
+"""``nautilus data sources|backfill|import|show|bars|quote``: the data engine from the shell.
 
 Each command starts a platform with only the data engine on the configured data dir.
 """
@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from nautilus.cli.context import console, state_of
+from nautilus.core.errors import NotFoundError
 from nautilus.core.time import now_ns, ns_to_iso
 from nautilus.data.engine import DataEngine
 from nautilus.data.jobs import parse_time
@@ -146,8 +147,54 @@ def show(
     if frame is None or frame.empty:
         console.print(f"  no stored {timeframe.value} bars")
         return
+    console.print(_bar_table(frame))
+
+
+def _bar_table(frame: Any) -> Table:
     table = Table("close time (UTC)", "open", "high", "low", "close", "volume")
     for ts, row in zip(frame.index, frame.itertuples(index=False), strict=True):
         table.add_row(ns_to_iso(int(ts)), f"{row.open:.4f}", f"{row.high:.4f}",
                       f"{row.low:.4f}", f"{row.close:.4f}", f"{row.volume:.0f}")
-    console.print(table)
+    return table
+
+
+@app.command("bars")
+def bars(
+    ctx: typer.Context,
+    symbol: Annotated[str, typer.Argument(help="Instrument id")],
+    start: Annotated[str, typer.Option("--start", help="First close time, ISO or int ns")],
+    end: Annotated[str | None, typer.Option("--end", help="Last close time, exclusive "
+                                                           "(default: now)")] = None,
+    timeframe: Annotated[Timeframe, typer.Option(
+        "--timeframe", help="1m..4h, 1d, 1w (calendar week), 1mo (calendar month)")] = (
+        Timeframe.D1),
+    source: Annotated[str | None, typer.Option(help="Only this source (default: failover)")] = (
+        None),
+    rows: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+) -> None:
+    """Bars through the failover list, resampled from stored bars where needed (last rows)."""
+    end_ns = parse_time(end) if end else now_ns()
+    with data_engine(ctx) as engine:
+        try:  # catalogue it, so that bars resampled from the store follow its calendar
+            engine.instrument(symbol)
+        except NotFoundError:
+            pass  # get_bars may still find it in the store or says which sources it tried
+        frame, served = engine.get_bars(symbol, timeframe, parse_time(start), end_ns,
+                                        source=source)
+    console.print(f"{symbol} {timeframe.value}: {len(frame)} bars from {served}")
+    if len(frame):
+        console.print(_bar_table(frame.tail(rows)))
+
+
+@app.command("quote")
+def quote(
+    ctx: typer.Context,
+    symbol: Annotated[str, typer.Argument(help="Instrument id")],
+    source: Annotated[str | None, typer.Option(help="Only this source (default: failover)")] = (
+        None),
+) -> None:
+    """The latest quote through the source priority list, naming the source that served it."""
+    with data_engine(ctx) as engine:
+        q, served = engine.get_quote(symbol, source)
+    console.print(f"{symbol} bid {q.bid:.4f} x {q.bid_size:g}  ask {q.ask:.4f} x "
+                  f"{q.ask_size:g}  at {ns_to_iso(q.ts_event)} from {served}")

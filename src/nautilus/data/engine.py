@@ -9,9 +9,13 @@ half-open ``[start_ns, end_ns)``.
   run time.
 * **Failover**: a bar request walks the priority list (default: ``store``, then the configured
   sources in config order; ``config.data.priority`` when that field exists). ``store`` is the
-  local bar storage, which also serves 5m..1d bars resampled from stored 1-minute bars. A
+  local bar storage, which also serves 5m..1d bars resampled from stored 1-minute bars and
+  weekly/monthly bars from stored daily (else 1-minute) bars. A
   source that is disabled, lacks the capability, is unavailable or does not know the symbol is
   skipped; bars fetched from a source are validated and stored on the way through.
+* **Quotes** walk the same priority list (``store`` keeps none): a fresh live-stream quote
+  first, then healthy quoting sources, then unhealthy ones as a last resort; the answer names
+  its source, and a 404 ``no_quote`` names the sources tried and skipped.
 * **Health**: per source (calls, failures, latency, enabled) and aggregate.
 """
 
@@ -38,7 +42,14 @@ from nautilus.data.backfill import BackfillProgress, BackfillResult, Checkpoints
 from nautilus.data.base import DATA_SOURCES, Capability, Dataset, DataSource, Filing, empty_bars
 from nautilus.data.catalog import CorporateActions, InstrumentCatalog, Markers
 from nautilus.data.live import LiveFeed, Stream
-from nautilus.data.resample import RESAMPLE_TARGETS, Sessions, resample_bars, sessions_for
+from nautilus.data.resample import (
+    CALENDAR_PERIODS,
+    LOOKBACK_NS,
+    RESAMPLE_TARGETS,
+    Sessions,
+    resample_bars,
+    sessions_for,
+)
 from nautilus.data.sources.replay import ReplaySource
 from nautilus.data.storage import BarStore
 from nautilus.data.validation import IngestReport, ingest
@@ -244,12 +255,21 @@ class DataEngine(Engine):
         if self.bars.exists(instrument_id, tf):
             frame = self.bars.read(instrument_id, tf, start_ns, end_ns)
             return frame if len(frame) else None
-        if tf in RESAMPLE_TARGETS and self.bars.exists(instrument_id, Timeframe.M1):
-            base = self.bars.read(instrument_id, Timeframe.M1, start_ns - NS_PER_DAY, end_ns)
+        if tf not in RESAMPLE_TARGETS:
+            return None
+        # weeks and months come from stored daily bars when they cover the range (390x fewer
+        # rows than 1-minute bars), else from 1-minute bars
+        bases = [Timeframe.D1, Timeframe.M1] if tf in CALENDAR_PERIODS else [Timeframe.M1]
+        lookback = LOOKBACK_NS.get(tf, NS_PER_DAY)
+        for base_tf in bases:
+            if not self.bars.exists(instrument_id, base_tf):
+                continue
+            base = self.bars.read(instrument_id, base_tf, start_ns - lookback, end_ns)
             frame = resample_bars(base, tf, self.sessions(instrument_id))
             idx = frame.index.to_numpy()
             frame = frame.loc[(idx >= start_ns) & (idx < end_ns)]
-            return frame if len(frame) else None
+            if len(frame):
+                return frame
         return None
 
     def get_bars(self, instrument_id: str, timeframe: Timeframe | str, start_ns: int,
@@ -317,22 +337,64 @@ class DataEngine(Engine):
     # -- quotes and reference data ------------------------------------------------------------
 
     def latest_quote(self, instrument_id: str, source: str | None = None) -> Quote:
-        """The last live quote seen, else the first quoting source's answer."""
-        if source is None and instrument_id in self.live.latest_quotes:
-            return self.live.latest_quotes[instrument_id]
-        names = [source] if source else [*self.priority, *self.sources]
-        last: NautilusError | None = None
-        for name in names:
-            src = self._usable(name, Capability.QUOTES) if name != STORE else None
-            if src is None:
-                continue
+        """The quote of :meth:`get_quote` without the name of the source that served it."""
+        return self.get_quote(instrument_id, source)[0]
+
+    def _live_quote(self, instrument_id: str) -> tuple[Quote, str] | None:
+        """The last pushed quote, unless its stream went stale or its source was disabled."""
+        quote = self.live.latest_quotes.get(instrument_id)
+        if quote is None:
+            return None
+        stream = self.live.streams.get(f"quotes:{instrument_id}")
+        if stream is None:
+            return quote, "live"
+        if stream.stale or not self.enabled.get(stream.source, True):
+            return None
+        return quote, stream.source
+
+    def get_quote(self, instrument_id: str, source: str | None = None) -> tuple[Quote, str]:
+        """``(quote, served_by)``: the live quote, else the first answer along the priority list.
+
+        Without ``source``: a fresh live-stream quote wins; otherwise the priority list (the
+        one bar requests walk) is walked, skipping ``store`` (it keeps no quotes), disabled
+        sources and sources without the quotes capability. Healthy sources are asked first;
+        unhealthy ones (too many consecutive failures) only when no healthy one answered, so
+        that they can recover. With ``source`` only that source is asked (404 if unknown, 503
+        if disabled, 422 if it has no quotes).
+
+        Raises:
+            NotFoundError: ``no_quote`` when no source answered; the problem body names the
+                instrument (``symbol``), the sources asked with their error codes (``tried``)
+                and the ones skipped with the reason (``skipped``).
+        """
+        if source is not None:
+            return self._route(Capability.QUOTES, source).quote(instrument_id), source
+        live = self._live_quote(instrument_id)
+        if live is not None:
+            return live
+        skipped: dict[str, str] = {}
+        healthy: list[DataSource] = []
+        unhealthy: list[DataSource] = []
+        for name in dict.fromkeys(self.priority):
+            candidate = self.sources.get(name)
+            if candidate is None or not candidate.supports(Capability.QUOTES):
+                skipped[name] = "no_quotes"
+            elif not self.enabled[name]:
+                skipped[name] = "disabled"
+            else:
+                (healthy if candidate.health()["healthy"] else unhealthy).append(candidate)
+        tried: dict[str, str] = {}
+        for src in [*healthy, *unhealthy]:
             try:
-                return src.quote(instrument_id)
+                return src.quote(instrument_id), src.name
             except (UnavailableError, RateLimitedError, NotFoundError, ValidationError) as exc:
-                last = exc
-        raise NotFoundError(f"no quote for {instrument_id!r}"
-                            + (f" ({last.code})" if last else " (no quoting source)"),
-                            code="unknown_symbol", symbol=instrument_id)
+                tried[src.name] = exc.code
+                log.info("quote %s from %s failed (%s); next source", instrument_id, src.name,
+                         exc.code)
+        asked = ", ".join(f"{k} ({v})" for k, v in tried.items()) or "none"
+        passed = ", ".join(f"{k} ({v})" for k, v in skipped.items()) or "none"
+        raise NotFoundError(f"no quote for {instrument_id!r}: tried {asked}; skipped {passed}",
+                            code="no_quote", symbol=instrument_id, tried=tried, skipped=skipped)
 
     def economic_series(self, series_id: str, start_ns: int | None = None,
                         end_ns: int | None = None, *, vintages: bool = False,

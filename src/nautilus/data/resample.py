@@ -10,6 +10,16 @@ included) buckets start at the session open: a 1h bar of an NYSE session closes 
 date. Input bars closing outside every session (pre/post market) are left out and counted.
 Without sessions buckets are aligned on the UTC epoch grid (``ceil(ts / period) * period``).
 
+Weekly (``1w``) and monthly (``1mo``) bars are calendar periods, not fixed lengths: with
+sessions a week (Monday..Sunday of the exchange-local session date) or a calendar month holds
+only its own sessions and closes at the close of its last session (a week whose Friday is a
+holiday closes at Thursday's close; a month ending on a weekend at its last weekday session's
+close). Without sessions they are UTC calendar periods closing at the next Monday 00:00 / the
+first of the next month 00:00. A week or month whose last session (UTC day without sessions)
+the input has not reached yet is still running and is left out, so no bar is stamped with a
+close that the data does not cover; a partial day inside that last session is kept, as for
+daily bars.
+
 Everything is numpy: bucket labels by ``searchsorted`` and arithmetic, OHLCV by
 ``reduceat`` over the bucket runs; no Python loop per bar.
 
@@ -42,8 +52,12 @@ F64 = npt.NDArray[np.float64]
 OUTSIDE = np.int64(-1)
 CALENDAR_START = "1985-01-01"
 CALENDAR_END = "2035-12-31"
+CALENDAR_PERIODS = frozenset({Timeframe.W1, Timeframe.MO1})
 RESAMPLE_TARGETS = frozenset({Timeframe.M5, Timeframe.M15, Timeframe.M30, Timeframe.H1,
-                              Timeframe.H4, Timeframe.D1})
+                              Timeframe.H4, Timeframe.D1, *CALENDAR_PERIODS})
+LOOKBACK_NS = {Timeframe.W1: 8 * NS_PER_DAY, Timeframe.MO1: 33 * NS_PER_DAY}
+"""How far before a range's start the input reaches into the range's first bucket (1 day for
+intraday and daily buckets)."""
 
 
 @dataclass(frozen=True)
@@ -143,16 +157,86 @@ def sessions_for(calendar: str, tz: str = "America/New_York") -> Sessions:
     )
 
 
+def _period_keys(day: I64, tf: Timeframe) -> I64:
+    """Week (Monday-based) or month number of each day, given as days since the epoch."""
+    if tf is Timeframe.W1:
+        return (day + 3) // 7  # 1970-01-01 was a Thursday: +3 starts weeks on Monday
+    return day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def period_closes(sessions: Sessions, timeframe: Timeframe | str) -> I64:
+    """For each session, the close (ns UTC) of the last session of its week or month.
+
+    >>> xnys = sessions_for("XNYS")
+    >>> good_friday = xnys.between(int(pd.Timestamp("2024-03-25").value),
+    ...                            int(pd.Timestamp("2024-03-30").value))
+    >>> {str(pd.Timestamp(c, tz="UTC").tz_convert("America/New_York"))
+    ...  for c in period_closes(good_friday, "1w")}
+    {'2024-03-28 16:00:00-04:00'}
+    """
+    tf = Timeframe(timeframe)
+    if tf not in CALENDAR_PERIODS:
+        raise ValidationError(f"{tf.value} is not a calendar period", code="unsupported_timeframe")
+    if len(sessions) == 0:
+        return np.empty(0, dtype=np.int64)
+    starts, ends = _runs(_period_keys(sessions.date_ns // NS_PER_DAY, tf))
+    return np.repeat(sessions.close_ns[ends], ends - starts + 1)
+
+
+def _utc_period_close(day: I64, tf: Timeframe) -> I64:
+    """End (ns UTC, exclusive of the next period) of the UTC week or month of each day."""
+    if tf is Timeframe.W1:
+        return (_period_keys(day, tf) * 7 + 4) * np.int64(NS_PER_DAY)
+    month = _period_keys(day, tf) + 1
+    return month.astype("datetime64[M]").astype("datetime64[ns]").astype(np.int64)
+
+
+def _calendar_labels(ts: I64, tf: Timeframe, sessions: Sessions | None,
+                     trades: bool) -> tuple[I64, I64]:
+    """Week/month labels of ``ts`` and the close of the session (UTC day) holding each ``ts``."""
+    if sessions is None:
+        day = ts // NS_PER_DAY if trades else -((-ts) // NS_PER_DAY) - 1
+        if len(day) == 0:
+            return day, day
+        # one label per run of equal days (a day of 1m bars is 1440 rows): the date
+        # arithmetic then runs on thousands of values, not millions
+        starts, ends = _runs(day)
+        first = day[starts]
+        counts = ends - starts + 1
+        return (np.repeat(_utc_period_close(first, tf), counts),
+                np.repeat((first + 1) * np.int64(NS_PER_DAY), counts))
+    idx = sessions.session_index(ts, include_open=trades)
+    inside = idx >= 0
+    j = np.where(inside, idx, 0)
+    label = np.where(inside, period_closes(sessions, tf)[j], OUTSIDE)
+    return label, np.where(inside, sessions.close_ns[j], OUTSIDE)
+
+
+def _calendar_bucket_labels(ts: I64, tf: Timeframe, sessions: Sessions | None,
+                            trades: bool) -> I64:
+    """Calendar labels with the still-running last period (see module docstring) set to -1."""
+    labels, session_close = _calendar_labels(ts, tf, sessions, trades)
+    inside = np.flatnonzero(labels >= 0)
+    if len(inside):
+        last = inside[-1]
+        if session_close[last] != labels[last]:
+            labels = np.where(labels == labels[last], OUTSIDE, labels)
+    return labels
+
+
 def bucket_labels(ts: I64, timeframe: Timeframe | str, sessions: Sessions | None = None,
                   *, trades: bool = False) -> I64:
     """Close time (ns UTC) of the target bucket of each ``ts``; -1 outside every session.
 
     Bars (``trades=False``) at ``ts`` fall in the bucket ``(close - period, close]``; trades in
-    ``[close - period, close)`` (see the module docstring for session alignment).
+    ``[close - period, close)`` (see the module docstring for session alignment). Weeks and
+    months are labelled per ``ts`` with no completeness check (``resample_bars`` applies it).
     """
     tf = Timeframe(timeframe)
-    period = np.int64(tf.ns)
     ts = np.asarray(ts, dtype=np.int64)
+    if tf in CALENDAR_PERIODS:
+        return _calendar_labels(ts, tf, sessions, trades)[0]
+    period = np.int64(tf.ns)
     if sessions is None:
         if trades:
             return (ts // period + 1) * period
@@ -226,7 +310,10 @@ def resample_bars(frame: pd.DataFrame, timeframe: Timeframe | str,
     if len(ts) > 1 and bool(np.any(ts[1:] <= ts[:-1])):
         order = np.argsort(ts, kind="stable")
         ts, cols = ts[order], [c[order] for c in cols]
-    labels = bucket_labels(ts, tf, sessions)
+    if tf in CALENDAR_PERIODS:
+        labels = _calendar_bucket_labels(ts, tf, sessions, trades=False)
+    else:
+        labels = bucket_labels(ts, tf, sessions)
     return aggregate(labels, *cols)
 
 
@@ -242,7 +329,10 @@ def trades_to_bars(ts: I64, price: F64, size: F64, timeframe: Timeframe | str,
     if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
         order = np.argsort(ts, kind="stable")
         ts, price, size = ts[order], price[order], size[order]
-    labels = bucket_labels(ts, tf, sessions, trades=True)
+    if tf in CALENDAR_PERIODS:
+        labels = _calendar_bucket_labels(ts, tf, sessions, trades=True)
+    else:
+        labels = bucket_labels(ts, tf, sessions, trades=True)
     return aggregate(labels, price, price, price, price, size)
 
 
@@ -250,6 +340,9 @@ def expected_closes(sessions: Sessions, timeframe: Timeframe | str, start_ns: in
                     end_ns: int) -> I64:
     """Close times (ns UTC) a complete ``timeframe`` series has in ``[start_ns, end_ns)``."""
     tf = Timeframe(timeframe)
+    if tf in CALENDAR_PERIODS:
+        closes = np.unique(period_closes(sessions, tf))
+        return closes[(closes >= start_ns) & (closes < end_ns)]
     window = sessions.between(start_ns, end_ns + NS_PER_DAY)
     if tf is Timeframe.D1:
         closes = window.close_ns
@@ -264,5 +357,6 @@ def expected_closes(sessions: Sessions, timeframe: Timeframe | str, start_ns: in
     return closes[(closes >= start_ns) & (closes < end_ns)]
 
 
-__all__ = ["NS_PER_MINUTE", "RESAMPLE_TARGETS", "Sessions", "aggregate", "bucket_labels",
-           "expected_closes", "resample_bars", "sessions_for", "trades_to_bars"]
+__all__ = ["CALENDAR_PERIODS", "LOOKBACK_NS", "NS_PER_MINUTE", "RESAMPLE_TARGETS", "Sessions",
+           "aggregate", "bucket_labels", "expected_closes", "period_closes", "resample_bars",
+           "sessions_for", "trades_to_bars"]

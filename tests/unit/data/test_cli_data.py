@@ -46,3 +46,21 @@ def test_import_show_backfill_and_sources(run, tmp_path: Path) -> None:  # type:
     assert "completed: 44 bars stored" in r.output  # weekdays, synthetic market
     r = run("sources")
     assert r.exit_code == 0 and "synthetic" in r.output and "replay" in r.output
+
+
+def test_weekly_monthly_bars_and_quote(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("backfill", "TEC01.XSYN", "--source", "synthetic", "--start", "2024-03-01",
+            "--end", "2024-05-01")
+    assert r.exit_code == 0, r.output
+    r = run("bars", "TEC01.XSYN", "--timeframe", "1w", "--start", "2024-03-18",
+            "--end", "2024-04-06")
+    assert r.exit_code == 0, r.output
+    # Good Friday 2024 (29 Mar) has no session: that week closes Thursday 16:00 New York
+    assert "1w: 3 bars from store" in r.output and "2024-03-28T20:00:00" in r.output
+    assert "2024-03-29T20:00:00" not in r.output
+    r = run("bars", "TEC01.XSYN", "--timeframe", "1mo", "--start", "2024-03-01",
+            "--end", "2024-05-01")
+    assert r.exit_code == 0, r.output
+    assert "1mo: 2 bars from store" in r.output and "2024-04-30T20:00:00" in r.output
+    r = run("quote", "TEC01.XSYN")
+    assert r.exit_code != 0 and "no quote for 'TEC01.XSYN'" in str(r.exception)

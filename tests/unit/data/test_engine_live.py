@@ -196,3 +196,27 @@ def test_in_process_backfill_reports_progress_on_the_bus(make_engine: MakeEngine
     assert events[-1].rows == len(engine.bars.read("MAT01.XSYN", "1d"))
     with pytest.raises(NotFoundError, match="nosuch"):
         engine.backfill("MAT01.XSYN", "1d", START, END, source="nosuch")
+
+
+def test_live_quote_names_its_source_and_is_skipped_when_disabled_or_stale(
+        make_engine: MakeEngine) -> None:
+    engine = make_engine({"push_test": {}, "synthetic": {}})
+    engine.live.stop()
+    stream = engine.subscribe_quotes("AAA.XTST")
+    src = engine.source("push_test")
+    assert isinstance(src, PushQuoteSource)
+    now = time.time_ns()
+    src.push(Quote(instrument_id="AAA.XTST", bid=9.9, ask=10.1, bid_size=5, ask_size=7,
+                   ts_event=now, ts_init=now))
+    quote, served = engine.get_quote("AAA.XTST")
+    assert served == "push_test" and quote.bid == 9.9
+    stream.stale = True  # what the watchdog sets after a silence
+    with pytest.raises(NotFoundError) as info:
+        engine.get_quote("AAA.XTST")
+    assert info.value.extra["tried"] == {"push_test": "unsupported_capability"}
+    stream.stale = False
+    engine.set_enabled("push_test", False)
+    with pytest.raises(NotFoundError) as info:
+        engine.get_quote("AAA.XTST")
+    assert info.value.extra["tried"] == {}
+    assert info.value.extra["skipped"]["push_test"] == "disabled"

@@ -131,10 +131,16 @@ def bars(
 
 
 @router.get("/quotes/{instrument_id}", response_model=QuoteOut, summary="Latest quote",
-            responses=problem_responses(*AUTHED, 404))
-def latest_quote(instrument_id: InstrumentId, _: Reader, engine: DataDep,
+            description="The live quote, else the first answer along the source priority "
+                        "list (disabled, unhealthy and non-quoting sources skipped); the "
+                        "serving source is in `source` and `X-Data-Source`. 404 `no_quote` "
+                        "names the sources tried and skipped.",
+            responses=problem_responses(*AUTHED, 404, 422, 503))
+def latest_quote(instrument_id: InstrumentId, _: Reader, engine: DataDep, response: Response,
                  source: Annotated[str | None, Query(max_length=32)] = None) -> QuoteOut:
-    return QuoteOut.of(engine.latest_quote(instrument_id, source))
+    quote, served = engine.get_quote(instrument_id, source)
+    response.headers["X-Data-Source"] = served
+    return QuoteOut.of(quote, served)
 
 
 @router.get("/economic/{series_id}", response_model=EconomicSeriesOut,

@@ -59,11 +59,12 @@ class QuoteOut(BaseModel):
     ask_size: float
     ts_event: int
     ts_init: int
+    source: str | None = Field(None, description="The data source that served the quote.")
 
     @classmethod
-    def of(cls, q: Quote) -> QuoteOut:
+    def of(cls, q: Quote, source: str | None = None) -> QuoteOut:
         return cls(instrument_id=q.instrument_id, bid=q.bid, ask=q.ask, bid_size=q.bid_size,
-                   ask_size=q.ask_size, ts_event=q.ts_event, ts_init=q.ts_init)
+                   ask_size=q.ask_size, ts_event=q.ts_event, ts_init=q.ts_init, source=source)
 
 
 class ObservationOut(BaseModel):
