@@ -44,9 +44,8 @@ import abc
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
-from nautilus.core.money import quantize
 from nautilus.execution.models.fill import FillModel, ProbabilisticFill
 from nautilus.execution.models.slippage import MarketContext, SlippageModel
 from nautilus.execution.orderbook import BookType, OrderBook, make_book
@@ -64,6 +63,7 @@ from nautilus.model.orders import Order
 ZERO = Decimal(0)
 _STOPS = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP})
 _AUCTION = frozenset({OrderType.MARKET_ON_OPEN, OrderType.MARKET_ON_CLOSE})
+_TF_NS = {tf.value: tf.ns for tf in Timeframe}
 
 
 class MatchSink(abc.ABC):
@@ -118,11 +118,14 @@ class MatchingEngine:
         self._bar_filled: dict[str, Decimal] = {}
         self._bar_cap: Decimal | None = None
         self._touch_drawn: set[str] = set()
+        # the tick grid as a quantize exponent, read on every price converted
+        self._quantum = Decimal(1).scaleb(-instrument.price_precision)
 
     # -- order management ----------------------------------------------------------------
 
     def _px(self, value: float) -> Decimal:
-        return quantize(Decimal(repr(float(value))), self.instrument.price_precision)
+        """``value`` as a Decimal rounded half-even to the instrument's price precision."""
+        return Decimal(repr(float(value))).quantize(self._quantum, rounding=ROUND_HALF_EVEN)
 
     def _qty(self, value: float) -> Decimal:
         lot = self.instrument.lot_size
@@ -145,6 +148,11 @@ class MatchingEngine:
         self.orders.pop(client_order_id, None)
         self._new.discard(client_order_id)
         self._triggered.discard(client_order_id)
+
+    def forget(self, client_order_id: str) -> None:
+        """Drop every trace of a finished order (its time priority too)."""
+        self.remove(client_order_id)
+        self._seq.pop(client_order_id, None)
 
     def repriced(self, order: Order) -> None:
         """``order`` was modified: it loses time priority and is matched again as new."""
@@ -271,7 +279,7 @@ class MatchingEngine:
         self._bar_cap = min(known) if known else None
         self._bar_filled = {}
         self._touch_drawn = set()
-        tf_ns = Timeframe(bar.timeframe).ns
+        tf_ns = _TF_NS.get(bar.timeframe) or Timeframe(bar.timeframe).ns
         t_open = bar.ts_event - tf_ns
         times = [t_open, t_open + tf_ns // 3, t_open + 2 * tf_ns // 3, bar.ts_event]
         try:
@@ -280,7 +288,7 @@ class MatchingEngine:
             path = [o_, h, lo, c] if h - o_ <= o_ - lo else [o_, lo, h, c]
             for k, (p0, p1) in enumerate(itertools.pairwise(path)):
                 self.sink.on_clock(times[k + 1])
-                if p1 != p0:
+                if p1 != p0 and self.orders:
                     self._segment(p0, p1)
             if session_close:
                 for o in self._priority():

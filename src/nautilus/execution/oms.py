@@ -406,7 +406,8 @@ class Oms:
                 "venue event %s for unknown order %s", type(event).__name__, event.client_order_id
             )
             return
-        if isinstance(event, OrderFilled):
+        listeners = self.listeners
+        if type(event) is OrderFilled:
             if event.trade_id in self._trade_ids:
                 return
             if not order.apply(event):
@@ -414,7 +415,7 @@ class Oms:
             self._trade_ids.add(event.trade_id)
             self._book_fill(event)
             self._record(order, event)
-            for lst in self.listeners:
+            for lst in listeners:
                 lst.on_order_fill(order, event)
         else:
             try:
@@ -427,11 +428,12 @@ class Oms:
                     order.status.value,
                 )
                 return
-            self._record(order, event)
-        if order.is_closed and order.client_order_id in self._counted:
+            if self.ledger is not None or self.bus is not None:
+                self._record(order, event)
+        if order.status.is_closed and order.client_order_id in self._counted:
             self._counted.discard(order.client_order_id)
             self.open_count[order.instrument_id] -= 1
-        for lst in self.listeners:
+        for lst in listeners:
             lst.on_order_event(order, event)
 
     def _book_fill(self, fill: OrderFilled) -> None:

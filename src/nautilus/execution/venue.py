@@ -15,10 +15,12 @@ Flow of one order:
 - ``cancel``/``modify`` emit ``OrderPendingCancel``/``OrderPendingUpdate`` at once and take
   effect (or are refused) at arrival.
 - DAY orders expire at the session close (``session_close`` local time in the instrument's
-  exchange time zone; UTC midnight for ``24/7`` calendars); GTD orders at ``expire_time_ns``.
+  exchange time zone; UTC midnight for ``24/7`` calendars); GTD orders at ``expire_time_ns``
+  (:mod:`nautilus.execution.sessions`).
 - Bracket children are held until the entry fills and are released with the entry's filled
   quantity; exits linked OUO shrink each other on partial fills and cancel on a full fill; OCO
-  members cancel each other on any fill.
+  members cancel each other on any fill (:mod:`nautilus.execution.contingency`).
+- :meth:`SimulatedVenue.forget` drops a finished order's state (long backtests call it).
 
 The venue keeps its own copy of every order and only emits an event after applying it to that
 copy, so the event stream always walks legal transitions of the order state machine.
@@ -29,14 +31,12 @@ from __future__ import annotations
 import heapq
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from nautilus.core.errors import ConflictError, NotFoundError
-from nautilus.core.time import NS_PER_SECOND
 from nautilus.execution.config import ModelChoice, SimulatedVenueConfig
+from nautilus.execution.contingency import ContingentOrders
 from nautilus.execution.matching import MatchingEngine, MatchSink
 from nautilus.execution.models import (
     FEE_MODELS,
@@ -49,9 +49,9 @@ from nautilus.execution.models import (
     SlippageModel,
     build_model,
 )
+from nautilus.execution.sessions import ExpiryQueue, SessionCalendar
 from nautilus.model.data import Bar, BookDelta, Quote, Timeframe, Trade
 from nautilus.model.events import (
-    ContingencyType,
     LiquiditySide,
     OrderAccepted,
     OrderCanceled,
@@ -63,7 +63,6 @@ from nautilus.model.events import (
     OrderPendingCancel,
     OrderPendingUpdate,
     OrderRejected,
-    OrderStatus,
     OrderSubmitted,
     OrderTriggered,
     OrderUpdated,
@@ -75,6 +74,8 @@ from nautilus.model.orders import Order, OrderList
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
+_TF_NS = {tf.value: tf.ns for tf in Timeframe}
+_D1_NS = Timeframe.D1.ns
 
 
 def _build(registry: Any, choice: ModelChoice, seed: int | None, salt: int) -> Any:
@@ -85,7 +86,7 @@ def _build(registry: Any, choice: ModelChoice, seed: int | None, salt: int) -> A
     return build_model(registry, choice.name, params)
 
 
-class SimulatedVenue(MatchSink):
+class SimulatedVenue(ContingentOrders, MatchSink):
     """Simulated exchange for a set of instruments. ``on_event`` receives every order event."""
 
     def __init__(
@@ -124,15 +125,22 @@ class SimulatedVenue(MatchSink):
         self.orders: dict[str, Order] = {}
         self.net_qty: dict[str, Decimal] = {}
         self.clock_ns = 0
+        self.sessions = SessionCalendar(config.session_close)
         self._queue: list[tuple[int, int, str, Any]] = []
         self._qseq = 0
-        self._expiry: dict[str, int] = {}
+        self._expiry = ExpiryQueue()
         self._held: dict[str, list[Order]] = {}
         self._released: set[str] = set()
         self._last_arrival: dict[str, int] = {}
+        self._in_flight: dict[str, int] = {}
+        self._forget_later: set[str] = set()
         self._trade_n = 0
         self._order_n = 0
-        self._last_bar_day: dict[str, object] = {}
+        self._arrivals: dict[str, Callable[[Any], None]] = {
+            "submit": self._arrive_submit,
+            "cancel": self._arrive_cancel,
+            "modify": self._arrive_modify,
+        }
 
     # -- commands ------------------------------------------------------------------------
 
@@ -143,8 +151,28 @@ class SimulatedVenue(MatchSink):
             max(ts, self.clock_ns) + self.latency.delay_ns(), self._last_arrival.get(oid, 0)
         )
         self._last_arrival[oid] = arrival
+        self._in_flight[oid] = self._in_flight.get(oid, 0) + 1
         heapq.heappush(self._queue, (arrival, self._qseq, kind, payload))
         self._qseq += 1
+
+    def forget(self, client_order_id: str) -> bool:
+        """Drop a closed order's state (long runs keep memory flat); ``False`` if it is open.
+
+        A closed order with commands still travelling is dropped once the last one arrives.
+        """
+        order = self.orders.get(client_order_id)
+        if order is None or not order.is_closed or client_order_id in self._held:
+            return False
+        if self._in_flight.get(client_order_id):
+            self._forget_later.add(client_order_id)
+            return True
+        del self.orders[client_order_id]
+        self._last_arrival.pop(client_order_id, None)
+        self._released.discard(client_order_id)
+        engine = self.engines.get(order.instrument_id)
+        if engine is not None:
+            engine.forget(client_order_id)
+        return True
 
     def submit(self, order: Order, ts: int) -> Order:
         """Send ``order`` at ``ts``; a known ``client_order_id`` returns the original, no event."""
@@ -224,19 +252,32 @@ class SimulatedVenue(MatchSink):
 
     def advance(self, ts: int) -> None:
         """Move the venue clock to ``ts``: deliver arrived commands, expire DAY/GTD orders."""
-        while self._queue and self._queue[0][0] <= ts:
-            arrival, _, kind, payload = heapq.heappop(self._queue)
+        queue = self._queue
+        while queue and queue[0][0] <= ts:
+            arrival, _, kind, payload = heapq.heappop(queue)
             self._expire(arrival)
-            self.clock_ns = max(self.clock_ns, arrival)
-            getattr(self, f"_arrive_{kind}")(payload)
+            if arrival > self.clock_ns:
+                self.clock_ns = arrival
+            oid = payload if isinstance(payload, str) else payload[0]
+            left = self._in_flight[oid] - 1
+            if left:
+                self._in_flight[oid] = left
+            else:
+                del self._in_flight[oid]
+            self._arrivals[kind](payload)
+            if not left and oid in self._forget_later:
+                self._forget_later.discard(oid)
+                self.forget(oid)
         self._expire(ts)
-        self.clock_ns = max(self.clock_ns, ts)
+        if ts > self.clock_ns:
+            self.clock_ns = ts
 
     def _expire(self, ts: int) -> None:
-        due = sorted((t, oid) for oid, t in self._expiry.items() if t <= ts)
-        for t, oid in due:
+        nxt = self._expiry.next_due()
+        if nxt is None or nxt > ts:
+            return
+        for t, oid in self._expiry.pop_due(ts):
             order = self.orders[oid]
-            del self._expiry[oid]
             if order.is_open:
                 self.clock_ns = max(self.clock_ns, t)
                 if self._emit(
@@ -252,15 +293,7 @@ class SimulatedVenue(MatchSink):
 
     def day_expiry_ns(self, instrument: Instrument, ts: int) -> int:
         """The next session close at or after ``ts`` (int ns UTC) for a DAY order."""
-        if instrument.calendar in ("24/7", "24/5"):
-            return (ts // (86_400 * NS_PER_SECOND) + 1) * 86_400 * NS_PER_SECOND
-        tz = ZoneInfo(instrument.exchange_tz)
-        local = datetime.fromtimestamp(ts / NS_PER_SECOND, tz=tz)
-        hh, mm = (int(x) for x in self.config.session_close.split(":"))
-        close = datetime.combine(local.date(), time(hh, mm), tzinfo=tz)
-        if close.timestamp() * NS_PER_SECOND <= ts:
-            close = datetime.combine(local.date() + timedelta(days=1), time(hh, mm), tzinfo=tz)
-        return int(close.timestamp()) * NS_PER_SECOND
+        return self.sessions.day_expiry_ns(instrument, ts)
 
     # -- arrivals ------------------------------------------------------------------------
 
@@ -309,9 +342,9 @@ class SimulatedVenue(MatchSink):
             ),
         )
         if order.time_in_force is TimeInForce.GTD and order.expire_time_ns is not None:
-            self._expiry[oid] = order.expire_time_ns
+            self._expiry.add(oid, order.expire_time_ns)
         elif order.time_in_force is TimeInForce.DAY:
-            self._expiry[oid] = self.day_expiry_ns(engine.instrument, ts)
+            self._expiry.add(oid, self.day_expiry_ns(engine.instrument, ts))
         parent = self.orders.get(order.parent_order_id or "")
         if parent is not None and 0 < parent.filled_qty < order.quantity:
             self._update_qty(order, parent.filled_qty)
@@ -405,15 +438,13 @@ class SimulatedVenue(MatchSink):
         ``session_close=True`` is passed.
         """
         engine = self._engine(bar.instrument_id)
-        tf_ns = Timeframe(bar.timeframe).ns
-        self.advance(bar.ts_event - tf_ns)
-        daily = tf_ns >= Timeframe.D1.ns
+        tf_ns = _TF_NS.get(bar.timeframe) or Timeframe(bar.timeframe).ns
+        t_open = bar.ts_event - tf_ns
+        self.advance(t_open)
+        daily = tf_ns >= _D1_NS
         if session_open is None:
-            tz = ZoneInfo(engine.instrument.exchange_tz)
-            day = datetime.fromtimestamp((bar.ts_event - tf_ns) / NS_PER_SECOND, tz=tz).date()
-            session_open = daily or self._last_bar_day.get(bar.instrument_id) != day
-            self._last_bar_day[bar.instrument_id] = day
-        self.clock_ns = max(self.clock_ns, bar.ts_event - tf_ns)
+            new_day = self.sessions.new_day(engine.instrument, t_open)
+            session_open = daily or new_day
         engine.process_bar(
             bar,
             session_open=session_open,
@@ -550,68 +581,3 @@ class SimulatedVenue(MatchSink):
             ),
         ):
             self._closed(order)
-
-    def _closed(self, order: Order) -> None:
-        """Clean up after ``order`` closed: leave the book, settle held bracket children."""
-        oid = order.client_order_id
-        self._expiry.pop(oid, None)
-        engine = self.engines.get(order.instrument_id)
-        if engine is not None:
-            engine.remove(oid)
-        children = self._held.pop(oid, None)
-        if children and order.filled_qty == 0:
-            for child in children:
-                self._cancel(child, "parent_closed")
-        elif children:
-            self._held[oid] = children
-            self._release(order)
-            self._held.pop(oid, None)
-
-    def _release(self, parent: Order) -> None:
-        """Send held children of ``parent``, or resize working ones to the open quantity.
-
-        The open quantity of a bracket is the entry's filled quantity minus what the exits
-        have filled; each working exit is sized to fill exactly that.
-        """
-        children = self._held.get(parent.client_order_id, [])
-        open_qty = parent.filled_qty - sum((c.filled_qty for c in children), ZERO)
-        for child in children:
-            if child.is_closed:
-                continue
-            if child.status is OrderStatus.SUBMITTED:
-                if child.client_order_id not in self._released:
-                    self._released.add(child.client_order_id)
-                    self._schedule(self.clock_ns, "submit", child.client_order_id)
-                    self.advance(self.clock_ns)
-            elif open_qty > 0 and child.quantity != child.filled_qty + open_qty:
-                self._update_qty(child, child.filled_qty + open_qty)
-
-    def _update_qty(self, order: Order, qty: Decimal) -> None:
-        ts = self.clock_ns
-        if (
-            self._emit(
-                order,
-                OrderUpdated(
-                    client_order_id=order.client_order_id,
-                    instrument_id=order.instrument_id,
-                    ts_event=ts,
-                    ts_init=ts,
-                    quantity=qty,
-                ),
-            )
-            and order.is_closed
-        ):
-            self._closed(order)
-
-    def _contingencies(self, order: Order) -> None:
-        if order.client_order_id in self._held:
-            self._release(order)
-        if order.contingency in (ContingencyType.OCO, ContingencyType.OUO):
-            for lid in order.linked_order_ids:
-                other = self.orders.get(lid)
-                if other is None or other.is_closed:
-                    continue
-                if order.contingency is ContingencyType.OCO or order.leaves_qty == 0:
-                    self._cancel(other, order.contingency.value)
-                elif other.leaves_qty > order.leaves_qty:
-                    self._update_qty(other, other.filled_qty + order.leaves_qty)

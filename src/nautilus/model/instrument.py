@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 import msgspec
 
@@ -29,7 +30,10 @@ class AssetClass(StrEnum):
     ECONOMIC = "economic"
 
 
+@lru_cache(maxsize=256)
 def _decimals(step: Decimal) -> int:
+    # cached: equal Decimals hash alike and normalise to the same exponent, and the
+    # matching engine reads an instrument's precision on every price it converts
     exp = step.normalize().as_tuple().exponent
     return max(0, -exp) if isinstance(exp, int) else 0
 
@@ -88,8 +92,8 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
             venue=venue,
             asset_class=AssetClass(asset_class),
             currency=currency.upper(),
-            **kw,
-        )  # type: ignore[arg-type]
+            **kw,  # type: ignore[arg-type]
+        )
         if inst.tick_size <= 0 or inst.lot_size <= 0 or inst.multiplier <= 0:
             raise ValidationError(
                 "tick_size, lot_size and multiplier must be positive", code="bad_instrument"

@@ -1,4 +1,4 @@
-"""Orders: the validated order value, its total state machine, order lists and the order store.
+"""Orders: the validated order value and its lifecycle, brackets and OCO order lists.
 
 An :class:`Order` changes only by applying order events (:mod:`nautilus.model.events`). The
 legal moves form the explicit table :data:`TRANSITIONS`: ``(status, event class) -> target``.
@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Final
+from typing import cast
 
 from nautilus.core.errors import ConflictError, ValidationError
 from nautilus.core.ids import new_id
@@ -26,19 +26,10 @@ from nautilus.core.money import to_decimal
 from nautilus.model.events import (
     ContingencyType,
     OrderAccepted,
-    OrderCanceled,
-    OrderCancelRejected,
-    OrderDenied,
     OrderEvent,
-    OrderExpired,
     OrderFilled,
-    OrderModifyRejected,
-    OrderPendingCancel,
-    OrderPendingUpdate,
-    OrderRejected,
     OrderSide,
     OrderStatus,
-    OrderSubmitted,
     OrderTriggered,
     OrderType,
     OrderUpdated,
@@ -47,73 +38,27 @@ from nautilus.model.events import (
     TrailingOffsetType,
 )
 from nautilus.model.instrument import Instrument
+from nautilus.model.order_states import FILL, PREVIOUS, SAME, TRANSITIONS, Target
+from nautilus.model.order_store import OrderStore
+
+__all__ = [
+    "FILL",
+    "PREVIOUS",
+    "SAME",
+    "TRANSITIONS",
+    "Order",
+    "OrderList",
+    "OrderStore",
+    "Target",
+    "bracket",
+    "make_order",
+    "oco",
+]
 
 log = logging.getLogger(__name__)
 
-S = OrderStatus
-
-PREVIOUS: Final = "previous"
-"""Target meaning: back to the status held before the pending update/cancel."""
-FILL: Final = "fill"
-"""Target meaning: ``partially_filled`` or ``filled`` depending on the cumulative quantity."""
-SAME: Final = "same"
-"""Target meaning: the status does not change (e.g. an update of a working order)."""
-
-Target = OrderStatus | str
-
-_WORKING_MOVES: dict[type[OrderEvent], Target] = {
-    OrderPendingUpdate: S.PENDING_UPDATE,
-    OrderPendingCancel: S.PENDING_CANCEL,
-    OrderUpdated: SAME,
-    OrderCanceled: S.CANCELED,
-    OrderExpired: S.EXPIRED,
-    OrderFilled: FILL,
-}
-
-TRANSITIONS: dict[OrderStatus, dict[type[OrderEvent], Target]] = {
-    S.INITIALIZED: {
-        OrderDenied: S.DENIED,
-        OrderSubmitted: S.SUBMITTED,
-        OrderRejected: S.REJECTED,
-        OrderCanceled: S.CANCELED,
-    },
-    S.SUBMITTED: {
-        OrderAccepted: S.ACCEPTED,
-        OrderRejected: S.REJECTED,
-        OrderCanceled: S.CANCELED,
-        OrderPendingUpdate: S.PENDING_UPDATE,
-        OrderPendingCancel: S.PENDING_CANCEL,
-        OrderTriggered: S.TRIGGERED,
-        OrderFilled: FILL,
-    },
-    S.ACCEPTED: {**_WORKING_MOVES, OrderTriggered: S.TRIGGERED, OrderRejected: S.REJECTED},
-    S.TRIGGERED: {**_WORKING_MOVES, OrderRejected: S.REJECTED},
-    S.PARTIALLY_FILLED: dict(_WORKING_MOVES),
-    S.PENDING_UPDATE: {
-        **_WORKING_MOVES,
-        OrderUpdated: PREVIOUS,
-        OrderModifyRejected: PREVIOUS,
-        OrderAccepted: SAME,
-        OrderTriggered: S.TRIGGERED,
-        OrderRejected: S.REJECTED,
-    },
-    S.PENDING_CANCEL: {
-        OrderPendingCancel: S.PENDING_CANCEL,
-        OrderCancelRejected: PREVIOUS,
-        OrderAccepted: SAME,
-        OrderRejected: S.REJECTED,
-        OrderCanceled: S.CANCELED,
-        OrderExpired: S.EXPIRED,
-        OrderFilled: FILL,
-    },
-    S.DENIED: {},
-    S.REJECTED: {},
-    S.FILLED: {},
-    S.CANCELED: {},
-    S.EXPIRED: {},
-}
-"""The complete order state machine; statuses missing an event class reject that event."""
-
+_CLOSED = frozenset(s for s in OrderStatus if s.is_closed)
+_NOT_OPEN = _CLOSED | {OrderStatus.INITIALIZED}
 _PRICED = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
 _TRIGGERED_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP})
 
@@ -172,11 +117,11 @@ class Order:
     @property
     def is_open(self) -> bool:
         """Working at (or travelling to) the venue."""
-        return not self.status.is_closed and self.status is not OrderStatus.INITIALIZED
+        return self.status not in _NOT_OPEN
 
     @property
     def is_closed(self) -> bool:
-        return self.status.is_closed
+        return self.status in _CLOSED
 
     @property
     def is_buy(self) -> bool:
@@ -212,21 +157,25 @@ class Order:
         target = TRANSITIONS[self.status].get(type(event))
         if target is None:
             return None
-        if target == SAME:
+        return self._resolve(target, event) if type(target) is str else cast(OrderStatus, target)
+
+    def _resolve(self, rule: str, event: OrderEvent) -> OrderStatus:
+        if rule == SAME:
             return self.status
-        if target == PREVIOUS:
+        if rule == PREVIOUS:
             return self.previous_status or OrderStatus.ACCEPTED
-        if target == FILL:
-            assert isinstance(event, OrderFilled)
-            done = self.filled_qty + event.last_qty >= self.quantity
-            return OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
-        return OrderStatus(target)
+        assert rule == FILL and isinstance(event, OrderFilled)
+        done = self.filled_qty + event.last_qty >= self.quantity
+        return OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
 
     def can_apply(self, event: OrderEvent) -> bool:
         return self.target_of(event) is not None
 
     def apply(self, event: OrderEvent) -> bool:
         """Apply ``event``; ``True`` if applied, ``False`` for a duplicate fill (ignored).
+
+        Refusals are the caller's to report (the venue and the OMS log what they drop), so
+        they are logged here at debug level only.
 
         Raises:
             ConflictError: ``illegal_transition``, ``overfill`` or ``quantity_below_filled``;
@@ -237,56 +186,80 @@ class Order:
                 f"event for {event.client_order_id} applied to {self.client_order_id}",
                 code=RejectReason.ILLEGAL_TRANSITION.value,
             )
-        if isinstance(event, OrderFilled) and event.trade_id in self.trade_ids:
+        # Event classes are final (no subclasses), so the class is the table key.
+        cls = type(event)
+        is_fill = cls is OrderFilled
+        if is_fill and event.trade_id in self.trade_ids:  # type: ignore[attr-defined]
             return False
-        target = self.target_of(event)
+        target = TRANSITIONS[self.status].get(cls)
         if target is None:
-            log.warning(
+            log.debug(
                 "illegal order transition %s --%s--> (order %s)",
                 self.status.value,
-                type(event).__name__,
+                cls.__name__,
                 self.client_order_id,
             )
             raise ConflictError(
-                f"order {self.client_order_id} cannot take {type(event).__name__} "
+                f"order {self.client_order_id} cannot take {cls.__name__} "
                 f"in status {self.status.value}",
                 code=RejectReason.ILLEGAL_TRANSITION.value,
             )
-        if isinstance(event, OrderFilled):
-            if event.last_qty <= 0 or self.filled_qty + event.last_qty > self.quantity:
-                log.warning(
-                    "rejected fill of %s on %s (filled %s of %s)",
-                    event.last_qty,
-                    self.client_order_id,
-                    self.filled_qty,
-                    self.quantity,
-                )
-                raise ConflictError(
-                    f"fill of {event.last_qty} would take {self.client_order_id} past "
-                    f"{self.quantity} (filled {self.filled_qty})",
-                    code=RejectReason.OVERFILL.value,
-                )
-        if isinstance(event, OrderUpdated) and event.quantity is not None:
-            if event.quantity < self.filled_qty or event.quantity <= 0:
+        status = self._resolve(target, event) if type(target) is str else cast(OrderStatus, target)
+        if is_fill:
+            assert isinstance(event, OrderFilled)
+            self._apply_fill(event, status)
+            return True
+        if cls is OrderUpdated:
+            assert isinstance(event, OrderUpdated)
+            if event.quantity is not None and (
+                event.quantity < self.filled_qty or event.quantity <= 0
+            ):
                 raise ConflictError(
                     f"new quantity {event.quantity} is below filled {self.filled_qty}",
                     code=RejectReason.QUANTITY_BELOW_FILLED.value,
                 )
-        self._mutate(event, target)
+        self._mutate(event, status)
         return True
 
-    def _mutate(self, event: OrderEvent, target: OrderStatus) -> None:
-        if target in (OrderStatus.PENDING_UPDATE, OrderStatus.PENDING_CANCEL):
-            if self.status not in (OrderStatus.PENDING_UPDATE, OrderStatus.PENDING_CANCEL):
-                self.previous_status = self.status
-        if isinstance(event, OrderAccepted):
+    def _apply_fill(self, event: OrderFilled, target: OrderStatus) -> None:
+        qty = event.last_qty
+        if qty <= 0 or self.filled_qty + qty > self.quantity:
+            log.debug(
+                "rejected fill of %s on %s (filled %s of %s)",
+                qty,
+                self.client_order_id,
+                self.filled_qty,
+                self.quantity,
+            )
+            raise ConflictError(
+                f"fill of {qty} would take {self.client_order_id} past "
+                f"{self.quantity} (filled {self.filled_qty})",
+                code=RejectReason.OVERFILL.value,
+            )
+        self.trade_ids.add(event.trade_id)
+        self.filled_qty += qty
+        self.filled_cost += qty * event.last_px
+        if self.venue_order_id is None:
             self.venue_order_id = event.venue_order_id
-            if target in (OrderStatus.PENDING_UPDATE, OrderStatus.PENDING_CANCEL):
+        self.status = target
+        self.ts_last = event.ts_event
+        self.events.append(event)
+
+    def _mutate(self, event: OrderEvent, target: OrderStatus) -> None:
+        pending = target is OrderStatus.PENDING_UPDATE or target is OrderStatus.PENDING_CANCEL
+        if pending and self.status not in (OrderStatus.PENDING_UPDATE, OrderStatus.PENDING_CANCEL):
+            self.previous_status = self.status
+        cls = type(event)
+        if cls is OrderAccepted:
+            assert isinstance(event, OrderAccepted)
+            self.venue_order_id = event.venue_order_id
+            if pending:
                 # accepted while a modify/cancel travels: the request resolves to accepted
                 self.previous_status = OrderStatus.ACCEPTED
-        elif isinstance(event, OrderTriggered):
+        elif cls is OrderTriggered:
             self.is_triggered = True
-        elif isinstance(event, OrderUpdated):
+        elif cls is OrderUpdated:
+            assert isinstance(event, OrderUpdated)
             if event.quantity is not None:
                 self.quantity = event.quantity
             if event.price is not None:
@@ -295,12 +268,6 @@ class Order:
                 self.trigger_price = event.trigger_price
             if self.filled_qty > 0 and self.filled_qty == self.quantity:
                 target = OrderStatus.FILLED
-        elif isinstance(event, OrderFilled):
-            self.trade_ids.add(event.trade_id)
-            self.filled_qty += event.last_qty
-            self.filled_cost += event.last_qty * event.last_px
-            if self.venue_order_id is None:
-                self.venue_order_id = event.venue_order_id
         self.status = target
         self.ts_last = event.ts_event
         self.events.append(event)
@@ -553,59 +520,3 @@ def oco(
         o.contingency = contingency
         o.linked_order_ids = tuple(i for i in ids if i != o.client_order_id)
     return OrderList(lid, items)
-
-
-class OrderStore:
-    """Orders by client order id; adding is idempotent and events are routed to their order.
-
-    >>> from nautilus.model.instrument import Instrument
-    >>> inst = Instrument.create("AAPL.XNAS", "equity", "USD")
-    >>> store = OrderStore()
-    >>> o = make_order(inst, "buy", "market", 1, client_order_id="C-1")
-    >>> store.add(o) is store.add(make_order(inst, "buy", "market", 2, client_order_id="C-1"))
-    True
-    """
-
-    def __init__(self) -> None:
-        self._orders: dict[str, Order] = {}
-
-    def add(self, order: Order) -> Order:
-        """Store ``order``; a repeat with a known ``client_order_id`` returns the original."""
-        existing = self._orders.get(order.client_order_id)
-        if existing is not None:
-            return existing
-        self._orders[order.client_order_id] = order
-        return order
-
-    def get(self, client_order_id: str) -> Order | None:
-        return self._orders.get(client_order_id)
-
-    def __contains__(self, client_order_id: object) -> bool:
-        return client_order_id in self._orders
-
-    def __len__(self) -> int:
-        return len(self._orders)
-
-    def __iter__(self) -> Iterator[Order]:
-        return iter(self._orders.values())
-
-    def apply(self, event: OrderEvent) -> Order | None:
-        """Apply ``event`` to its order; ``None`` for an unknown order (logged, not raised)."""
-        order = self._orders.get(event.client_order_id)
-        if order is None:
-            log.warning(
-                "event %s for unknown order %s", type(event).__name__, event.client_order_id
-            )
-            return None
-        order.apply(event)
-        return order
-
-    def open_orders(self, instrument_id: str | None = None) -> list[Order]:
-        return [
-            o
-            for o in self._orders.values()
-            if o.is_open and (instrument_id is None or o.instrument_id == instrument_id)
-        ]
-
-    def closed_orders(self) -> list[Order]:
-        return [o for o in self._orders.values() if o.is_closed]

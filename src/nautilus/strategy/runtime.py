@@ -47,6 +47,7 @@ class StrategyRuntime:
         self._prefix = strategy.strategy_id
         self.started = False
         self.stopped = False
+        self._hooks = self._order_hooks()
         oms.listeners.append(self)
         if oms.mark is None:
             oms.mark = self.mark
@@ -184,10 +185,19 @@ class StrategyRuntime:
 
     # -- lifecycle and events ------------------------------------------------------------
 
+    def _order_hooks(self) -> tuple[bool, bool]:
+        """Whether the strategy overrides ``on_order`` / ``on_fill`` (the base ones do
+        nothing, so events are not routed to them: a fill then costs no ownership lookup)."""
+        return tuple(  # type: ignore[return-value]
+            getattr(getattr(self.strategy, name), "__func__", None) is not getattr(Strategy, name)
+            for name in ("on_order", "on_fill")
+        )
+
     def start(self) -> None:
         if not self.started:
             self.started = True
             self.strategy.on_start()
+            self._hooks = self._order_hooks()
 
     def stop(self) -> None:
         """``on_stop`` then the OMS refuses every later order (stop means stop)."""
@@ -200,11 +210,11 @@ class StrategyRuntime:
             self.oms.stop(cancel_open=False)
 
     def on_order_event(self, order: Order, event: OrderEvent) -> None:
-        if self.oms.strategy_of(order.client_order_id) == self._prefix:
+        if self._hooks[0] and self.oms.strategy_of(order.client_order_id) == self._prefix:
             self.strategy.on_order(order, event)
 
     def on_order_fill(self, order: Order, fill: OrderFilled) -> None:
-        if self.oms.strategy_of(order.client_order_id) == self._prefix:
+        if self._hooks[1] and self.oms.strategy_of(order.client_order_id) == self._prefix:
             self.strategy.on_fill(order, fill)
 
     def deliver_quote(self, quote: Quote) -> None:

@@ -175,7 +175,8 @@ def test_memory_of_a_long_run_extrapolates_below_2gb() -> None:
         backtest(1).run()  # warm-up: compile and import everything once
         gc.collect()
         import os
-        rss_kb = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        pages = int(open("/proc/self/statm").read().split()[1])
+        rss_kb = pages * os.sysconf("SC_PAGE_SIZE") // 1024
         bt = backtest(N // B)
         tracemalloc.start()
         res = bt.run()

@@ -23,6 +23,8 @@ point. Deterministic: order ids, venue ids and every model seed derive from the 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import logging
 import time
@@ -99,6 +101,9 @@ def periods_per_year(timeframe: str, calendar: str) -> float:
     return (252.0 if calendar != "24/7" else 365.0) * session / tf
 
 
+_FIRST_EVENTS = frozenset({OrderSubmitted, OrderDenied})
+
+
 class _FillLog:
     """OMS listener keeping the fills and, per fill, the exact cash and net quantity after it
     (floats of the Decimal ledger values, so the equity curve does not depend on how the run
@@ -114,7 +119,7 @@ class _FillLog:
 
     def on_order_event(self, order: Order, event: OrderEvent) -> None:
         # an order's first event (submitted or denied) fixes its place in the results
-        if isinstance(event, OrderSubmitted | OrderDenied):
+        if type(event) in _FIRST_EVENTS:
             self.sequence.append(order.client_order_id)
 
     def on_order_fill(self, order: Order, fill: OrderFilled) -> None:
@@ -214,6 +219,12 @@ class EventBacktest:
         end_ns: int | None = None,
     ) -> EventBacktestResult:
         """Replay every bar through the strategy; ``start_ns``/``end_ns`` only scale progress."""
+        with _heap_frozen():
+            return self._run(progress, start_ns, end_ns)
+
+    def _run(
+        self, progress: ProgressFn | None, start_ns: int | None, end_ns: int | None
+    ) -> EventBacktestResult:
         t0 = time.perf_counter()
         base = next(iter(self._data.values()))[0] if self._data else "1m"
         rt = StrategyRuntime(self.strategy, self.oms, base_timeframe=base)
@@ -283,7 +294,7 @@ class EventBacktest:
                 continue
             self._done[o.client_order_id] = encode_row(order_row(o))
             self.oms.release(o.client_order_id)
-            self.venue.orders.pop(o.client_order_id, None)
+            self.venue.forget(o.client_order_id)
         book = self.oms.book
         for pid, p in list(book.positions.items()):
             if not p.is_open and book.net_position(p.instrument_id) is not p:
@@ -352,6 +363,22 @@ class EventBacktest:
                 venue_bar(s, i)
             on_bar(s)
         return t_all, sid_all, row_all
+
+
+@contextlib.contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """Keep the objects that existed before a run out of the garbage collections during it.
+
+    A run allocates millions of short-lived objects, and each full collection would also walk
+    the whole earlier heap (the imported libraries alone are ~10^5 objects), which cost about
+    15 % of a trading run. Reference counting still frees everything; cycles among the frozen
+    objects are collected after the run.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class _Equity:
