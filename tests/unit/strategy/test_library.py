@@ -1,4 +1,5 @@
-"""Every shipped strategy runs end to end; the signal strategy matches the vectorized engine."""
+"""Every shipped strategy runs end to end (signal strategies against the vectorized engine:
+``test_signal_parity``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import numpy as np
 import pytest
 
 from nautilus.backtest.event import EventBacktest, EventBacktestConfig
-from nautilus.backtest.vectorized.engine import VectorizedConfig, run_targets
 from nautilus.model.instrument import Instrument
 from nautilus.strategy import build_strategy
 
@@ -66,35 +66,3 @@ def test_pairs_trades_both_legs(inst: Instrument, inst_b: Instrument) -> None:
     legs = {f["instrument_id"] for f in res.fills}
     assert legs == {inst.id, inst_b.id}
     assert bt.oms.net_qty(inst.id) == -bt.oms.net_qty(inst_b.id)
-
-
-def test_signal_strategy_runs_in_both_engines(inst: Instrument) -> None:
-    frame = gbm_bars(800, seed=4, vol=0.002)
-    strat = build_strategy(
-        "sma_trend_signal", {"instruments": [inst.id], "window": 20, "weight": 0.5}
-    )
-    bt = EventBacktest(strat, [inst], EventBacktestConfig(initial_cash=Decimal(100_000)))
-    bt.add_bars(inst.id, "1m", frame)
-    ev = bt.run()
-    targets = strat.vectorized_targets({inst.id: frame})
-    t = np.nan_to_num(targets[inst.id].to_numpy())
-    changed = np.r_[t[0] != 0, t[1:] != t[:-1]]  # trade only when the target changes
-    vec = run_targets(
-        frame[["close"]].rename(columns={"close": inst.id}),
-        targets,
-        kind="weights",
-        rebalance=changed,
-        open=frame[["open"]].rename(columns={"open": inst.id}),
-        index=frame.index.to_numpy(),
-        config=VectorizedConfig(init_cash=100_000.0, execution="next_open", lot_size=1.0),
-    )
-    # a target change at bar c trades at bar c+1's open in both engines (the event fill is
-    # stamped with that open time, which is bar c's close)
-    ev_bars = sorted(
-        {int(np.searchsorted(frame.index.to_numpy(), f["ts_event"])) for f in ev.fills}
-    )
-    changes = np.flatnonzero(changed)
-    vec_bars = sorted(set(vec.orders["bar"].tolist()))
-    assert len(ev_bars) >= 4
-    assert ev_bars == changes.tolist()
-    assert vec_bars == [c + 1 for c in ev_bars if c + 1 < len(frame)]

@@ -13,8 +13,9 @@ orders and stop orders at a simulated venue):
   libraries that do not round). ``tiered`` depends on month-to-date traded volume across the
   whole account and is not expressible here: it raises ``unsupported_model``.
 - **Slippage**: ``fixed_bps`` of ``SLIPPAGE_MODELS`` (buys pay ``ref * (1 + bps/1e4)``, sells
-  get ``ref * (1 - bps/1e4)``). Prices are not rounded to a tick grid (the vectorized engine
-  has no instrument). ``volume_participation`` and ``sqrt_impact`` depend on bar volume /
+  get ``ref * (1 - bps/1e4)``). With ``tick_size`` the slipped price goes on the tick grid
+  against the trader, as the simulated venue does; the default 0 keeps raw float prices
+  (vectorbt's behaviour). ``volume_participation`` and ``sqrt_impact`` depend on bar volume /
   order size and raise ``unsupported_model``.
 - **Stops** are venue-side stop orders checked against the bar's high and low on the
   conservative path (adverse extreme first), see ``kernels``; they fill on the bar they trigger.
@@ -23,7 +24,13 @@ orders and stop orders at a simulated venue):
   price), ``target_vol`` (``size`` = annual volatility target: units = size / sigma * equity /
   price, sigma the annualised std of close-to-close returns over ``vol_window`` bars known at
   the signal bar). Long entries never spend more than the cash (partial fill); shorts are not
-  margin-checked except ``size=None``, which sizes them to the cash like a long.
+  margin-checked except ``size=None``, which sizes them to the cash like a long. Target runs
+  (:func:`run_targets`) floor every target quantity towards zero to ``lot_size`` and size
+  weights at the fill (``weight_sizing="fill"``, vectorbt's target percent) or at the signal
+  bar's close (``"signal"``, what an event-driven strategy sending market orders knows).
+- **Parity with the event-driven engine**: :func:`~nautilus.backtest.vectorized.parity.
+  venue_fill_config` turns a simulated venue config and its instruments into the settings
+  under which both engines produce the same fills and equity (see that module).
 
 >>> import numpy as np
 >>> idx = np.arange(5, dtype=np.int64) * 86_400_000_000_000
@@ -44,6 +51,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
+from nautilus.backtest.vectorized import costs
 from nautilus.backtest.vectorized import kernels as k
 from nautilus.backtest.vectorized import targets as tk
 from nautilus.backtest.vectorized.results import ORDER_DTYPE, BacktestResult
@@ -78,20 +86,30 @@ class VectorizedConfig(FrozenConfig):
     take_profit: float | None = Field(None, gt=0, description="Fraction beyond the entry price.")
     trailing_stop: float | None = Field(None, gt=0, lt=1, description="Fraction off the best.")
     lot_size: float = Field(0.0, ge=0, description="Quantities floor to this lot; 0 = fractional.")
+    tick_size: float = Field(
+        0.0,
+        ge=0,
+        description="Fill prices (after slippage) go on this grid against the trader; 0 = none.",
+    )
+    weight_sizing: Literal["fill", "signal"] = Field(
+        "fill",
+        description="run_targets weights become units at the fill price and the equity there "
+        "(fill) or at the signal bar's close and the equity marked at it (signal).",
+    )
     vol_window: int = Field(20, ge=2, description="Bars in the target_vol volatility estimate.")
     periods_per_year: float = Field(252.0, gt=0, description="Bars per year (annualisation).")
 
 
 def cost_vector(config: VectorizedConfig) -> npt.NDArray[np.float64]:
     """The kernels' float64 cfg vector for ``config`` (fees, slippage, size, stops)."""
-    cfg = np.zeros(k.N_CFG)
-    cfg[k.C_INIT_CASH] = config.init_cash
-    cfg[k.C_SIZE] = math.inf if config.size is None else config.size
-    cfg[k.C_SIZE_TYPE] = SIZE_TYPES[config.size_type]
+    cfg = np.zeros(costs.N_CFG)
+    cfg[costs.C_INIT_CASH] = config.init_cash
+    cfg[costs.C_SIZE] = math.inf if config.size is None else config.size
+    cfg[costs.C_SIZE_TYPE] = SIZE_TYPES[config.size_type]
     if config.size is None and config.size_type != "amount":
         raise ValidationError(f"size_type {config.size_type!r} needs a size", code="missing_size")
-    cfg[k.C_FEE_CAP] = -1.0
-    cfg[k.C_PRECISION] = -1.0
+    cfg[costs.C_FEE_CAP] = -1.0
+    cfg[costs.C_PRECISION] = -1.0
     name = config.fee_model
     fee_cfg: Any = None
     if name != "none" or config.fee_params or config.slippage_model is not None:
@@ -101,14 +119,14 @@ def cost_vector(config: VectorizedConfig) -> npt.NDArray[np.float64]:
         spec = FEE_MODELS.spec(name)
         fee_cfg = spec.config(**config.fee_params) if spec.config else None
     if name == "bps":
-        cfg[k.C_FEE_FRAC] = float(fee_cfg.bps) / 1e4
+        cfg[costs.C_FEE_FRAC] = float(fee_cfg.bps) / 1e4
     elif name == "maker_taker":
-        cfg[k.C_FEE_FRAC] = float(fee_cfg.taker_bps) / 1e4
+        cfg[costs.C_FEE_FRAC] = float(fee_cfg.taker_bps) / 1e4
     elif name == "per_share":
-        cfg[k.C_PER_SHARE] = float(fee_cfg.per_share)
-        cfg[k.C_FEE_MIN] = float(fee_cfg.minimum)
+        cfg[costs.C_PER_SHARE] = float(fee_cfg.per_share)
+        cfg[costs.C_FEE_MIN] = float(fee_cfg.minimum)
         if fee_cfg.max_bps_of_notional is not None:
-            cfg[k.C_FEE_CAP] = float(fee_cfg.max_bps_of_notional) / 1e4
+            cfg[costs.C_FEE_CAP] = float(fee_cfg.max_bps_of_notional) / 1e4
     elif name != "none":
         raise ValidationError(
             f"fee model {name!r} cannot be expressed by the vectorized engine "
@@ -116,7 +134,7 @@ def cost_vector(config: VectorizedConfig) -> npt.NDArray[np.float64]:
             code="unsupported_model",
         )
     if fee_cfg is not None and name != "none":
-        cfg[k.C_PRECISION] = float(fee_cfg.precision)
+        cfg[costs.C_PRECISION] = float(fee_cfg.precision)
     if config.slippage_model is not None:
         from nautilus.execution.models import SLIPPAGE_MODELS
 
@@ -127,12 +145,14 @@ def cost_vector(config: VectorizedConfig) -> npt.NDArray[np.float64]:
                 "engine (supported: fixed_bps)",
                 code="unsupported_model",
             )
-        cfg[k.C_SLIP] = float(sspec.config(**config.slippage_params).bps) / 1e4  # type: ignore[attr-defined]
-    cfg[k.C_SL] = config.stop_loss or 0.0
-    cfg[k.C_TP] = config.take_profit or 0.0
-    cfg[k.C_TRAIL] = config.trailing_stop or 0.0
-    cfg[k.C_LOT] = config.lot_size
-    cfg[k.C_DRIFT] = math.inf
+        cfg[costs.C_SLIP] = float(sspec.config(**config.slippage_params).bps) / 1e4  # type: ignore[attr-defined]
+    cfg[costs.C_SL] = config.stop_loss or 0.0
+    cfg[costs.C_TP] = config.take_profit or 0.0
+    cfg[costs.C_TRAIL] = config.trailing_stop or 0.0
+    cfg[costs.C_LOT] = config.lot_size
+    cfg[costs.C_TICK] = config.tick_size
+    cfg[costs.C_SIZE_AT_SIGNAL] = 1.0 if config.weight_sizing == "signal" else 0.0
+    cfg[costs.C_DRIFT] = math.inf
     return cfg
 
 
@@ -307,8 +327,9 @@ def run_signals(
         else np.empty((0, m))
     )
     exec_open = cfg_model.execution == "next_open"
-    stops = bool(cfg[k.C_SL] > 0.0 or cfg[k.C_TP] > 0.0 or cfg[k.C_TRAIL] > 0.0)
-    group_kernel, columns_kernel = k.SIGNAL_KERNELS[(exec_open, stops, shorts)]
+    stops = bool(cfg[costs.C_SL] > 0.0 or cfg[costs.C_TP] > 0.0 or cfg[costs.C_TRAIL] > 0.0)
+    ticks = bool(cfg[costs.C_TICK] > 0.0)
+    group_kernel, columns_kernel = k.SIGNAL_KERNELS[(exec_open, stops, shorts, ticks)]
     labels = _labels(close, m, columns)
     if cfg_model.cash_sharing or m == 1:
         # one group: call the group kernel directly (contiguous arrays, no thread launch)
@@ -379,7 +400,7 @@ def run_targets(
             raise ValidationError(
                 "drift_threshold needs weights and a positive value", code="out_of_range"
             )
-        cfg[k.C_DRIFT] = drift_threshold
+        cfg[costs.C_DRIFT] = drift_threshold
     exec_open = cfg_model.execution == "next_open"
     is_w = kind == "weights"
     labels = _labels(close, m, columns)

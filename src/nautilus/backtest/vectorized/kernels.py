@@ -8,9 +8,10 @@ Conventions shared by every kernel (the engine in ``engine.py`` validates inputs
   at its open when ``exec_open`` is set, else at its close. The kernels read the signal arrays at
   ``t - 1`` themselves; callers never shift.
 - Slippage is a fixed fraction: a buy fills at ``ref * (1 + slip)``, a sell at
-  ``ref * (1 - slip)``. Fees per fill: ``fee_frac * notional`` plus, when a per-share part is
-  configured, ``min(max(fee_min, per_share * qty), fee_cap_frac * notional)``, rounded half-even
-  to ``precision`` decimals when ``precision >= 0``.
+  ``ref * (1 - slip)``, put on the tick grid against the trader when a tick is set. Fees per
+  fill: ``fee_frac * notional`` plus, when a per-share part is configured,
+  ``min(max(fee_min, per_share * qty), fee_cap_frac * notional)``, rounded half-even to
+  ``precision`` decimals when ``precision >= 0`` (see ``costs`` for the decimal parity).
 - Stops (fractions of the entry reference price, i.e. before slippage) follow the conservative
   intra-bar path: a long sees open, low, high, close (adverse move first), a short sees open,
   high, low, close. A gap through a stop at the open fills at the open, otherwise the stop price
@@ -30,22 +31,23 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-# cfg vector layout (one float64 array keeps the kernel signatures stable)
-C_INIT_CASH = 0
-C_SIZE = 1
-C_SIZE_TYPE = 2
-C_FEE_FRAC = 3
-C_PER_SHARE = 4
-C_FEE_MIN = 5
-C_FEE_CAP = 6
-C_PRECISION = 7
-C_SLIP = 8
-C_SL = 9
-C_TP = 10
-C_TRAIL = 11
-C_LOT = 12
-C_DRIFT = 13
-N_CFG = 14
+from nautilus.backtest.vectorized.costs import (
+    C_INIT_CASH,
+    C_LOT,
+    C_SIZE,
+    C_SIZE_TYPE,
+    C_SL,
+    C_SLIP,
+    C_TICK,
+    C_TP,
+    C_TRAIL,
+    F8,
+    I8,
+    affordable_qty,
+    fee_of,
+    floor_lot,
+    on_tick,
+)
 
 SIZE_AMOUNT = 0
 SIZE_VALUE = 1
@@ -57,62 +59,6 @@ REASON_STOP_LOSS = 1
 REASON_TAKE_PROFIT = 2
 REASON_TRAILING = 3
 REASON_REBALANCE = 4
-
-F8 = npt.NDArray[np.float64]
-I8 = npt.NDArray[np.int64]
-
-
-@nb.njit(cache=True)
-def fee_of(qty: float, px: float, cfg: F8) -> float:
-    """Commission of one fill of ``qty`` units at ``px`` (currency, >= 0 unless rebated)."""
-    if qty <= 0.0:
-        return 0.0
-    notional = qty * px
-    fee = cfg[C_FEE_FRAC] * notional
-    if cfg[C_PER_SHARE] > 0.0 or cfg[C_FEE_MIN] > 0.0:
-        ps = max(cfg[C_FEE_MIN], cfg[C_PER_SHARE] * qty)
-        if cfg[C_FEE_CAP] >= 0.0:
-            ps = min(ps, cfg[C_FEE_CAP] * notional)
-        fee += ps
-    if cfg[C_PRECISION] >= 0.0:
-        fee = round(fee, int(cfg[C_PRECISION]))
-    return fee
-
-
-@nb.njit(cache=True)
-def _floor_lot(qty: float, lot: float) -> float:
-    if lot > 0.0:
-        return math.floor(qty / lot + 1e-9) * lot
-    return qty
-
-
-@nb.njit(cache=True)
-def affordable_qty(cash: float, px: float, cfg: F8) -> float:
-    """Largest quantity whose cost ``qty * px + fee`` fits in ``cash`` (lot-floored)."""
-    if cash <= 0.0 or px <= 0.0:
-        return 0.0
-    a = px * (1.0 + cfg[C_FEE_FRAC])
-    best = 0.0
-    if cfg[C_PER_SHARE] > 0.0 or cfg[C_FEE_MIN] > 0.0:
-        # cost(q) is continuous and increasing: the solution lies in one linear regime
-        cands = np.empty(3)
-        cands[0] = (cash - cfg[C_FEE_MIN]) / a
-        cands[1] = cash / (a + cfg[C_PER_SHARE])
-        cands[2] = cash / (a + cfg[C_FEE_CAP] * px) if cfg[C_FEE_CAP] >= 0.0 else 0.0
-        for i in range(3):
-            q = cands[i]
-            if q > best:
-                cost = q * a + (fee_of(q, px, cfg) - cfg[C_FEE_FRAC] * q * px)
-                if cost <= cash * (1.0 + 1e-12):
-                    best = q
-    else:
-        best = cash / a
-    best = _floor_lot(best, cfg[C_LOT])
-    if cfg[C_PRECISION] >= 0.0 and best > 0.0:
-        cost = best * px + fee_of(best, px, cfg)
-        if cost > cash:
-            best = _floor_lot(max((cash - fee_of(best, px, cfg)) / px, 0.0), cfg[C_LOT])
-    return best
 
 
 @nb.njit(cache=True)
@@ -170,14 +116,16 @@ def simulate(
     stops: bool,
     shorts: bool,
     with_value: bool,
+    ticks: bool,
 ) -> tuple[int, int, float]:
     """Simulate one cash group of ``k`` columns from entry/exit signals: the single source of
     the fill semantics (see the module docstring).
 
     ``open_``/``high``/``low`` may have zero rows (then the close stands in for them). ``vol``
     (annualised volatility known at each bar's close) is read only for volatility-target
-    sizing. ``stops`` / ``shorts`` / ``with_value`` switch the stop phase, the short signal
-    arrays and the per-bar equity curve (``value_out``) on; the specialised kernels pass them
+    sizing. ``stops`` / ``shorts`` / ``with_value`` / ``ticks`` switch the stop phase, the short
+    signal arrays, the per-bar equity curve (``value_out``) and tick rounding of fill prices
+    (``cfg[C_TICK]``) on; the specialised kernels pass them
     as compile-time constants so the unused branches are compiled out. Returns ``(orders
     written, round trips closed, equity after the last bar)``.
     """
@@ -185,6 +133,7 @@ def simulate(
     has_open = open_.shape[0] > 0
     has_hl = high.shape[0] > 0
     slip = cfg[C_SLIP]
+    tick = cfg[C_TICK]
     sl = cfg[C_SL]
     tp = cfg[C_TP]
     trail = cfg[C_TRAIL]
@@ -269,6 +218,8 @@ def simulate(
                         q = abs(p)
                         side = -1 if p > 0.0 else 1
                         px = fill * (1.0 + side * slip)
+                        if ticks:
+                            px = on_tick(px, side, tick)
                         fee = fee_of(q, px, cfg)
                         cash = settle(cash, side, q, px, fee)
                         pos[j] = 0.0
@@ -329,6 +280,8 @@ def simulate(
                     q = abs(p)
                     side = -1 if p > 0.0 else 1
                     px = ref * (1.0 + side * slip)
+                    if ticks:
+                        px = on_tick(px, side, tick)
                     fee = fee_of(q, px, cfg)
                     cash = settle(cash, side, q, px, fee)
                     pos[j] = 0.0
@@ -358,6 +311,8 @@ def simulate(
                     continue
                 ref = last_px[j]
                 px = ref * (1.0 + d * slip)
+                if ticks:
+                    px = on_tick(px, d, tick)
                 equity = cash
                 if st == SIZE_PERCENT or st == SIZE_TARGET_VOL:
                     for i in range(k):
@@ -375,7 +330,7 @@ def simulate(
                     q = size / sig * equity / ref if sig > 0.0 else 0.0
                 if d > 0 or math.isinf(size):
                     q = min(q, cap)
-                q = _floor_lot(q, cfg[C_LOT])
+                q = floor_lot(q, cfg[C_LOT])
                 if not q > 0.0:
                     continue
                 fee = fee_of(q, px, cfg)
@@ -435,11 +390,11 @@ def signals_group(
     stops = cfg[C_SL] > 0.0 or cfg[C_TP] > 0.0 or cfg[C_TRAIL] > 0.0
     return simulate(
         close, open_, high, low, le, lx, se, sx, vol, cfg, col0, rec, value_out,
-        exec_open, stops, True, True,
+        exec_open, stops, True, True, cfg[C_TICK] > 0.0,
     )  # fmt: skip
 
 
-def _specialise(exec_open: bool, stops: bool, shorts: bool) -> tuple[Any, Any]:
+def _specialise(exec_open: bool, stops: bool, shorts: bool, ticks: bool) -> tuple[Any, Any]:
     """One group kernel and one per-column (parallel) kernel with the flags compiled in."""
 
     @nb.njit(cache=True)
@@ -458,7 +413,7 @@ def _specialise(exec_open: bool, stops: bool, shorts: bool) -> tuple[Any, Any]:
     ) -> tuple[int, int, float]:
         return simulate(
             close, open_, high, low, le, lx, se, sx, vol, cfg, 0, rec, vol[:0, 0],
-            exec_open, stops, shorts, False,
+            exec_open, stops, shorts, False, ticks,
         )  # fmt: skip
 
     @nb.njit(cache=True, parallel=True)
@@ -507,6 +462,7 @@ def _specialise(exec_open: bool, stops: bool, shorts: bool) -> tuple[Any, Any]:
                 stops,
                 shorts,
                 False,
+                ticks,
             )
             counts[j] = c
             trips[j] = r
@@ -517,12 +473,14 @@ def _specialise(exec_open: bool, stops: bool, shorts: bool) -> tuple[Any, Any]:
 
 
 SIGNAL_KERNELS = {
-    (eo, st, sh): _specialise(eo, st, sh)
+    (eo, st, sh, tk): _specialise(eo, st, sh, tk)
     for eo in (False, True)
     for st in (False, True)
     for sh in (False, True)
+    for tk in (False, True)
 }
-"""``(exec_open, stops, shorts)`` -> (group kernel, per-column kernel); equity is replayed."""
+"""``(exec_open, stops, shorts, ticks)`` -> (group kernel, per-column kernel); compiled on
+first use; equity is replayed."""
 
 
 @nb.njit(cache=True)

@@ -9,19 +9,19 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from nautilus.backtest.vectorized.kernels import (
+from nautilus.backtest.vectorized.costs import (
     C_DRIFT,
     C_INIT_CASH,
     C_LOT,
-    C_SLIP,
+    C_SIZE_AT_SIGNAL,
     F8,
     I8,
-    REASON_REBALANCE,
-    _floor_lot,
-    _record,
     affordable_qty,
     fee_of,
+    fill_price,
+    floor_lot,
 )
+from nautilus.backtest.vectorized.kernels import REASON_REBALANCE, _record
 
 
 @nb.njit(cache=True)
@@ -49,13 +49,16 @@ def targets_group(
     ``target[t]`` (NaN = keep the column as it is) is decided at bar ``t``'s close and traded on
     bar ``t + 1`` when ``rebalance[t]`` is set or, with ``cfg[C_DRIFT] < inf`` and weights, when
     some column's weight at bar ``t``'s close drifted more than the threshold from its target.
-    Weights size against the group's equity valued at the execution prices before trading;
-    sells run first and buys are scaled down to the cash left. Returns orders written.
+    Weights size against the group's equity valued at the execution prices before trading, or,
+    with ``cfg[C_SIZE_AT_SIGNAL]``, against the equity at bar ``t``'s close and that close (what
+    a strategy sending market orders at the close knows). Quantities floor towards zero to the
+    lot. Sells run first and buys are scaled down to the cash left. Returns orders written.
     """
     n, k = close.shape
     has_open = open_.shape[0] > 0
-    slip = cfg[C_SLIP]
     drift = cfg[C_DRIFT]
+    lot = cfg[C_LOT]
+    at_signal = cfg[C_SIZE_AT_SIGNAL] > 0.0
     cash = cfg[C_INIT_CASH]
     pos = np.zeros(k)
     want = np.zeros(k)
@@ -69,18 +72,16 @@ def targets_group(
             for j in range(k):
                 ref[j] = open_[t, j] if exec_open and has_open else close[t, j]
                 equity += pos[j] * ref[j]
+            if at_signal:
+                equity = value_out[s]
             for j in range(k):
                 x = target[s, j]
                 if math.isnan(x):
                     want[j] = pos[j]
-                elif is_weight:
-                    want[j] = (
-                        _floor_lot(x * equity / ref[j], cfg[C_LOT])
-                        if x >= 0.0
-                        else -_floor_lot(-x * equity / ref[j], cfg[C_LOT])
-                    )
-                else:
-                    want[j] = x
+                    continue
+                if is_weight:
+                    x = x * equity / (close[s, j] if at_signal else ref[j])
+                want[j] = floor_lot(x, lot) if x >= 0.0 else -floor_lot(-x, lot)
             for sweep in range(2):
                 for j in range(k):
                     dq = want[j] - pos[j]
@@ -90,7 +91,7 @@ def targets_group(
                     if (sweep == 0) != (side < 0):
                         continue
                     q = abs(dq)
-                    px = ref[j] * (1.0 + side * slip)
+                    px = fill_price(ref[j], side, cfg)
                     if side > 0:
                         q = min(q, affordable_qty(cash, px, cfg))
                         if not q > 0.0:
