@@ -18,7 +18,7 @@ fills in ``data_dir`` and (when it carries no password) ``database_url``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -47,13 +47,15 @@ from nautilus.ml.forecast.volatility import (
     realized_variance_frame,
 )
 from nautilus.ml.registry import ModelRegistry, ModelVersion
+from nautilus.ml.stored import LabelSpec, StoredData, build_stored_dataset, supervised_labels
 from nautilus.ml.validation import (
     classification_scores,
-    fixed_horizon_labels,
     purged_walk_forward,
-    triple_barrier_labels,
     walk_forward_scores,
 )
+
+if TYPE_CHECKING:
+    from nautilus.persistence.timeseries.base import TimeSeriesStore
 
 
 class PriceSource(FrozenConfig):
@@ -73,7 +75,7 @@ class TrainRequest(FrozenConfig):
     name: str = Field(..., min_length=1, max_length=128, description="registry name")
     model: str = Field(..., description="registered model kind, e.g. direction.hgb")
     params: dict[str, Any] = Field(default_factory=dict, description="model parameters")
-    source: PriceSource = PriceSource()
+    source: Annotated[PriceSource | StoredData, Field(discriminator="kind")] = PriceSource()
     label: Literal["fixed_horizon", "triple_barrier"] = "fixed_horizon"
     horizon: int = Field(1, ge=1, le=252, description="label horizon / vertical barrier, bars")
     barrier_multiple: float = Field(1.0, gt=0, description="triple barrier width, x vol")
@@ -86,13 +88,18 @@ class TrainRequest(FrozenConfig):
 class TrainParams(TrainRequest):
     """Job parameters: the request plus where the registry lives (set by the engine).
 
-    ``database_url`` is only carried when it holds no password (job params are stored and
-    listed); otherwise the worker resolves the store from the platform config
-    (:func:`nautilus.config.load_config`: config file and ``NAUTILUS_*`` environment).
+    ``database_url`` (and a server-side ``timeseries_location``) is only carried when it
+    holds no password (job params are stored and listed); otherwise the worker resolves the
+    store from the platform config (:func:`nautilus.config.load_config`: config file and
+    ``NAUTILUS_*`` environment). ``feature_set_version`` pins the version of a stored
+    source's feature set when the job was submitted.
     """
 
     data_dir: str | None = None
     database_url: str | None = None
+    timeseries_backend: Literal["arctic", "postgres"] = "arctic"
+    timeseries_location: str | None = None
+    feature_set_version: int | None = None
 
 
 def load_prices(src: PriceSource) -> tuple[np.ndarray, np.ndarray]:
@@ -105,7 +112,7 @@ def load_prices(src: PriceSource) -> tuple[np.ndarray, np.ndarray]:
     if src.first is not None:
         ts, close = ts[: src.first], close[: src.first]
     if src.last is not None:
-        ts, close = ts[-src.last:], close[-src.last:]
+        ts, close = ts[-src.last :], close[-src.last :]
     return ts, close
 
 
@@ -118,31 +125,42 @@ def model_family(kind: str) -> str:
     raise ValidationError(f"model {kind!r} has no known family tag", code="unknown_family")
 
 
-def build_training_dataset(req: TrainRequest) -> Dataset:
-    """The dataset the model family trains on, with label spans for supervised families."""
-    ts, close = load_prices(req.source)
+def build_training_dataset(req: TrainRequest, store: TimeSeriesStore | None = None) -> Dataset:
+    """The dataset the model family trains on, with label spans for supervised families.
+
+    A :class:`~nautilus.ml.stored.StoredData` source reads ``store`` (the platform's
+    time-series store).
+    """
     fam = model_family(req.model)
+    spec = LabelSpec(label=req.label, horizon=req.horizon, barrier_multiple=req.barrier_multiple)
+    if isinstance(req.source, StoredData):
+        if store is None:
+            raise ValidationError(
+                "stored training data needs the time-series store", code="no_timeseries_store"
+            )
+        pinned = getattr(req, "feature_set_version", None)
+        return build_stored_dataset(req.source, fam, spec, store, pinned)
+    ts, close = load_prices(req.source)
     if fam == "regime":
         return Dataset(ts=ts, features=regime_features(close), close=close)
     if fam == "volatility":
         return Dataset(ts=ts, features=realized_variance_frame(log_returns(close)), close=close)
-    feats = direction_features(close)
-    if req.label == "triple_barrier":
-        vol = feats["vol_21"].to_numpy()
-        lab, ret, t0, t1 = triple_barrier_labels(
-            ts, close, vol, profit_take=req.barrier_multiple, stop_loss=req.barrier_multiple,
-            max_holding=req.horizon,
-        )
-        y = np.where(np.isfinite(lab), (ret > 0).astype(float), np.nan)
-    else:
-        y, ret, t0, t1 = fixed_horizon_labels(ts, close, req.horizon)
-    label = y if fam == "direction" else ret
-    return Dataset(ts=ts, features=feats, label=label, label_start=t0, label_end=t1, close=close)
+    label, t0, t1 = supervised_labels(ts, close, spec, fam)
+    return Dataset(
+        ts=ts,
+        features=direction_features(close),
+        label=label,
+        label_start=t0,
+        label_end=t1,
+        close=close,
+    )
 
 
 def _regression_scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    return {"mse": float(np.mean((y - p) ** 2)),
-            "corr": float(np.corrcoef(y, p)[0, 1]) if y.size > 2 else float("nan")}
+    return {
+        "mse": float(np.mean((y - p) ** 2)),
+        "corr": float(np.corrcoef(y, p)[0, 1]) if y.size > 2 else float("nan"),
+    }
 
 
 def out_of_sample(
@@ -155,8 +173,13 @@ def out_of_sample(
         clean = ds.dropna()
         if clean.label_start is None or clean.label_end is None:
             raise ValidationError("supervised training needs label spans", code="missing_label")
+        # an embargo in bars is that many rows per pooled instrument
+        embargo = req.embargo * int(ds.meta.get("rows_per_bar", 1))
         splits = purged_walk_forward(
-            clean.label_start, clean.label_end, req.n_splits, req.embargo,
+            clean.label_start,
+            clean.label_end,
+            req.n_splits,
+            embargo,
             min_train=MODELS.get(req.model).min_rows,
         )
         scorer = classification_scores if fam == "direction" else _regression_scores
@@ -210,15 +233,19 @@ def _fresh_row_scores(
 
 
 def train_and_register(
-    req: TrainRequest, registry: ModelRegistry, progress: Progress | None = None
+    req: TrainRequest,
+    registry: ModelRegistry,
+    progress: Progress | None = None,
+    store: TimeSeriesStore | None = None,
 ) -> dict[str, Any]:
     """Run the steps of the module docstring; return the job result."""
+
     def step(f: float, msg: str) -> None:
         if progress is not None:
             progress.update(f, msg)
 
     step(0.0, "building dataset")
-    ds = build_training_dataset(req)
+    ds = build_training_dataset(req, store)
     step(0.05, "out-of-sample validation")
     oos, challenger_pred = out_of_sample(req, ds, progress)
     step(0.85, "final fit")
@@ -237,7 +264,11 @@ def train_and_register(
     )
     step(0.95, f"registered version {mv.version} ({mv.stage})")
     result: dict[str, Any] = {
-        "name": mv.name, "version": mv.version, "stage": mv.stage, "oos": oos, "error": mv.error,
+        "name": mv.name,
+        "version": mv.version,
+        "stage": mv.stage,
+        "oos": oos,
+        "error": mv.error,
     }
     if mv.stage == "failed" or req.promote == "never":
         result["promoted"] = False
@@ -258,13 +289,19 @@ def train_and_register(
                 fresh = _fresh_row_scores(fam, prod, prod_mv, ds, challenger_pred)
             if fresh is not None:
                 p_score, c_score = fresh
-                result["comparison"] = {"production": p_score, "challenger": c_score,
-                                        "on": "rows after production's training window"}
+                result["comparison"] = {
+                    "production": p_score,
+                    "challenger": c_score,
+                    "on": "rows after production's training window",
+                }
             else:
                 p_score = dict(prod_mv.metrics.get("oos", {}))
                 c_score = oos
-                result["comparison"] = {"production": p_score, "challenger": c_score,
-                                        "on": "stored out-of-sample metrics"}
+                result["comparison"] = {
+                    "production": p_score,
+                    "challenger": c_score,
+                    "on": "stored out-of-sample metrics",
+                }
             m = req.rule.metric
             promote = challenger_wins(
                 req.rule, float(c_score.get(m, np.nan)), float(p_score.get(m, np.nan))
@@ -287,14 +324,43 @@ def run_train(params: TrainParams, progress: Progress) -> dict[str, Any]:
     if isinstance(params, dict):
         params = TrainParams.model_validate(params)
     url, data_dir = params.database_url, params.data_dir
-    if url is None or data_dir is None:
+    location = params.timeseries_location
+    stored = isinstance(params.source, StoredData)
+    if url is None or data_dir is None or (stored and location is None):
         from nautilus.config import load_config
 
         cfg = load_config()
         url = url or cfg.sqlalchemy_url
         data_dir = data_dir or str(cfg.data_dir)
+        location = location or timeseries_location(cfg)
     db = Database(url)
+    store = open_timeseries(params.timeseries_backend, location) if stored else None
     try:
-        return train_and_register(params, ModelRegistry(db, Path(data_dir)), progress)
+        return train_and_register(params, ModelRegistry(db, Path(data_dir)), progress, store)
     finally:
+        if store is not None:
+            store.close()
         db.dispose()
+
+
+def timeseries_location(cfg: Any) -> str:
+    """Where the platform's time-series store lives: the embedded store's folder or the
+    server-side store's URL."""
+    if cfg.timeseries.backend == "postgres":
+        return str(cfg.timeseries.url or cfg.database_url or "")
+    return str((cfg.data_dir / "timeseries").resolve())
+
+
+def open_timeseries(backend: str, location: str | None) -> TimeSeriesStore:
+    """The time-series store at ``location`` (a worker opens its own)."""
+    from pathlib import Path
+
+    if not location:
+        raise ValidationError("no time-series store configured", code="no_timeseries_store")
+    if backend == "postgres":
+        from nautilus.persistence.timeseries.postgres import PostgresStore
+
+        return PostgresStore(location)
+    from nautilus.persistence.timeseries.arctic import ArcticStore
+
+    return ArcticStore(Path(location))

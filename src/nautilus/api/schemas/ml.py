@@ -64,3 +64,15 @@ class RegimeOut(BaseModel):
     model: str
     version: int
     ts_event: int
+
+
+class RegimeHistoryOut(BaseModel):
+    """Filtered (causal) ensemble regimes per bar after the warm-up; times int ns UTC."""
+
+    instrument: str
+    model: str
+    version: int
+    ts: list[int]
+    regime: list[str]
+    confidence: list[float]
+    probabilities: dict[str, list[float]]
