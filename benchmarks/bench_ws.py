@@ -6,9 +6,12 @@ processes (asyncio + ``websockets``) open the connections with one API key, each
 to one of ``--topics`` bar topics, answer server pings, and record publish → receive latency
 from the ``ts_init`` the feeder stamps into every bar (same machine, same clock).
 
-Reported: frames delivered per second in total (all clients), the share of expected frames
-that arrived (the rest were conflated for clients that fell behind), and latency p50/p99.
-Goals: ≥ 50,000 frames/s and p99 < 50 ms.
+Clients are lean (``websockets`` sans-I/O protocol in an ``asyncio.Protocol``, msgspec decoding
+only ``type`` and ``data.ts_init``) and unpack ``batch`` frames. Reported: messages (data frames)
+delivered per second in total (all clients) and the WebSocket frames that carried them, the
+share of expected messages that arrived (the rest were conflated for clients that fell behind),
+latency p50/p99, server and client CPU per message, and the load average.
+Goals: ≥ 50,000 messages/s and p99 < 50 ms.
 
 Run: ``.venv/bin/python benchmarks/bench_ws.py [--clients 1000] [--rate 500] [--seconds 20]``.
 """
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from array import array
 from pathlib import Path
 
 import msgspec
@@ -35,10 +39,17 @@ class _Data(msgspec.Struct):
     ts_init: int = 0
 
 
-class _Frame(msgspec.Struct):
+class _Inner(msgspec.Struct):
     type: str
     data: _Data | None = None
-    ts: int | None = None
+
+
+class _Frame(msgspec.Struct):
+    """Only the fields the client needs; a ``batch`` holds several frames."""
+
+    type: str
+    data: _Data | None = None
+    frames: list[_Inner] | None = None
 
 
 def free_port() -> int:
@@ -50,63 +61,127 @@ def free_port() -> int:
 # -- client process ------------------------------------------------------------------------
 
 
-async def run_clients(url: str, key: str, conns: int, first: int, topics: int, out: Path) -> None:
-    from websockets.asyncio.client import connect
+class _Tally:
+    def __init__(self) -> None:
+        self.lat: array[int] = array("q")
+        self.frames = 0
+        self.first = 0
+        self.last = 0
+        self.ready = 0
+        self.closed = 0
 
-    decode = msgspec.json.Decoder(_Frame).decode
-    lat: list[int] = []
-    counts = {"received": 0, "first": 0, "last": 0, "ready": 0, "closed": 0}
-    stop = asyncio.Event()
+
+class LeanClient(asyncio.Protocol):
+    """One connection on the ``websockets`` sans-I/O protocol, driven from ``data_received``.
+
+    No reader task, no per-message future: each socket read is parsed, decoded (only
+    ``type`` and ``data.ts_init``) and tallied in place.
+    """
+
+    def __init__(self, url: str, key: str, topic: str, tally: _Tally) -> None:
+        from websockets.client import ClientProtocol
+        from websockets.uri import parse_uri
+
+        self.proto = ClientProtocol(parse_uri(url), max_size=None)
+        self.key = key
+        self.topic = topic
+        self.tally = tally
+        self.stage = 0
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.decode = msgspec.json.Decoder(_Frame).decode
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.proto.send_request(self.proto.connect())
+        self._flush()
+
+    def _flush(self) -> None:
+        assert self.transport is not None
+        for chunk in self.proto.data_to_send():
+            if chunk:
+                self.transport.write(chunk)
+
+    def _send(self, frame: dict[str, object]) -> None:
+        self.proto.send_text(msgspec.json.encode(frame))
+
+    def data_received(self, data: bytes) -> None:
+        from websockets.frames import Opcode
+        from websockets.http11 import Response
+
+        self.proto.receive_data(data)
+        for ev in self.proto.events_received():
+            if isinstance(ev, Response):
+                self._send({"type": "auth", "api_key": self.key})
+            elif ev.opcode is Opcode.TEXT:
+                self._on_text(ev.data)
+        self._flush()
+
+    def _on_text(self, raw: bytes) -> None:
+        now = time.time_ns()
+        f = self.decode(raw)
+        tally = self.tally
+        if self.stage < 2:
+            if f.type == "welcome":
+                self._send({"type": "subscribe", "topics": [self.topic]})
+            elif f.type == "subscribed":
+                self.stage = 2
+                self.ready.set_result(None)
+            return
+        tally.frames += 1
+        items = f.frames if f.type == "batch" and f.frames is not None else (f,)
+        got = False
+        for item in items:
+            if item.type == "data" and item.data is not None:
+                tally.lat.append(now - item.data.ts_init)
+                got = True
+            elif item.type == "ping":
+                self._send({"type": "pong"})
+        if got:
+            if not tally.first:
+                tally.first = now
+            tally.last = now
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.tally.closed += 1
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError("closed before subscribing"))
+
+
+async def run_clients(url: str, key: str, conns: int, first: int, topics: int, out: Path) -> None:
+    loop = asyncio.get_running_loop()
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    tally = _Tally()
     gate = asyncio.Semaphore(50)
 
-    async def one(i: int) -> None:
+    async def one(i: int) -> LeanClient:
         topic = f"bars.SYM{(first + i) % topics}.1m"
         async with gate:
-            ws = await connect(
-                url, compression=None, open_timeout=120, ping_interval=None, max_queue=None
+            _, client = await loop.create_connection(
+                lambda: LeanClient(url, key, topic, tally), host, int(port)
             )
-            await ws.send(msgspec.json.encode({"type": "auth", "api_key": key}).decode())
-            await ws.recv()
-            await ws.send(msgspec.json.encode({"type": "subscribe", "topics": [topic]}).decode())
-            await ws.recv()
-        counts["ready"] += 1
-        if counts["ready"] == conns:
-            print("READY", flush=True)
-        try:
-            async for text in ws:
-                now = time.time_ns()
-                f = decode(text)
-                if f.type == "data" and f.data is not None:
-                    lat.append(now - f.data.ts_init)
-                    if not counts["first"]:
-                        counts["first"] = now
-                    counts["last"] = now
-                elif f.type == "ping":
-                    await ws.send('{"type":"pong"}')
-        except Exception:
-            counts["closed"] += 1
-        finally:
-            await ws.close()
+            await client.ready
+        tally.ready += 1
+        return client
 
-    async def stdin_stop() -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, sys.stdin.readline)
-        stop.set()
-
-    tasks = [asyncio.create_task(one(i)) for i in range(conns)]
-    await stop_or_done(stdin_stop(), stop)
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    np.save(out, np.asarray(lat, dtype=np.int64))
-    counts["received"] = len(lat)
-    print("RESULT " + msgspec.json.encode(counts).decode(), flush=True)
-
-
-async def stop_or_done(waiter: object, stop: asyncio.Event) -> None:
-    task = asyncio.ensure_future(waiter)  # type: ignore[arg-type]
-    await stop.wait()
-    task.cancel()
+    clients = await asyncio.gather(*(one(i) for i in range(conns)))
+    print("READY", flush=True)
+    await loop.run_in_executor(None, sys.stdin.readline)
+    closed_early = tally.closed
+    for c in clients:
+        if c.transport is not None:
+            c.transport.close()
+    np.save(out, np.frombuffer(tally.lat, dtype=np.int64))
+    result = {
+        "received": len(tally.lat),
+        "frames": tally.frames,
+        "first": tally.first,
+        "last": tally.last,
+        "ready": tally.ready,
+        "closed": closed_early,
+    }
+    print("RESULT " + msgspec.json.encode(result).decode(), flush=True)
 
 
 # -- orchestrator --------------------------------------------------------------------------
@@ -138,6 +213,9 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=500.0, help="bars published per second")
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--ws", default="websockets-sansio", help="uvicorn WebSocket protocol")
+    p.add_argument(
+        "--batch-delay", type=float, default=0.0, help="streaming.batch_delay_s of the server"
+    )
     p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--url", default="")
     p.add_argument("--key", default="")
@@ -154,7 +232,12 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
     port = free_port()
     server = subprocess.Popen(
-        [py, str(HERE / "ws_server.py"), "--port", str(port), "--ws", args.ws],
+        [
+            py,
+            str(HERE / "ws_server.py"),
+            *("--port", str(port), "--ws", args.ws),
+            *("--batch-delay", str(args.batch_delay)),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -227,22 +310,26 @@ def main() -> None:
                 proc.kill()
 
     received = int(sum(r["received"] for r in results))
+    frames = int(sum(r["frames"] for r in results))
     start = min(r["first"] for r in results if r["first"])
     end = max(r["last"] for r in results)
     window = (end - start) / 1e9
     expected = fed * args.clients // args.topics
     ms = lat / 1e6
     print(
-        f"uvicorn ws={args.ws}; clients {args.clients} in {args.client_procs} client processes, "
-        f"{args.topics} topics, connected+subscribed in {connect_s:.1f}s"
+        f"uvicorn ws={args.ws}, batch_delay_s={args.batch_delay:g}; clients {args.clients} in "
+        f"{args.client_procs} client processes, {args.topics} topics, connected+subscribed in "
+        f"{connect_s:.1f}s"
     )
     print(
         f"published {fed} bars in {args.seconds:g}s ({fed / args.seconds:.0f}/s); "
         f"expected deliveries {expected}"
     )
     print(
-        f"delivered {received} frames ({received / max(expected, 1):.1%} of expected; the rest "
-        f"conflated) in {window:.2f}s -> {received / window:,.0f} frames/s"
+        f"delivered {received} messages ({received / max(expected, 1):.1%} of expected; the rest "
+        f"conflated) in {frames} WebSocket frames ({received / max(frames, 1):.2f} per frame) "
+        f"over {window:.2f}s -> {received / window:,.0f} messages/s, "
+        f"{frames / window:,.0f} frames/s"
     )
     print(
         f"latency publish->receive: p50 {np.percentile(ms, 50):.2f} ms, "
@@ -250,11 +337,12 @@ def main() -> None:
         f"max {ms.max():.2f} ms"
     )
     server_cpu, client_cpu = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+    per = 1e6 / max(received, 1)
     print(
         f"CPU during the run: server {server_cpu:.1f}s ({server_cpu / window:.0%} of one core), "
-        f"clients {client_cpu:.1f}s; server CPU per delivered frame "
-        f"{server_cpu / max(received, 1) * 1e6:.1f} us -> one free core would deliver "
-        f"{received / max(server_cpu, 1e-9):,.0f} frames/s"
+        f"clients {client_cpu:.1f}s; per delivered message: server {server_cpu * per:.2f} us, "
+        f"clients {client_cpu * per:.2f} us -> one free core would let the server deliver "
+        f"{received / max(server_cpu, 1e-9):,.0f} messages/s"
     )
     print(f"client sockets closed early: {sum(r['closed'] for r in results)}")
     print(f"server hub: {stats}")

@@ -27,6 +27,7 @@ from nautilus.config import PlatformConfig
 from nautilus.model import Bar
 from nautilus.platform import Platform
 from nautilus.security import Security
+from nautilus.streaming import StreamingConfig
 
 ADMIN_PASSWORD = "bench-ws-" + "k7Qz9pX2mL4vB8nR"
 
@@ -82,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn WebSocket protocol")
+    parser.add_argument("--batch-delay", type=float, default=0.0)
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ws-"))
     config = PlatformConfig(
@@ -89,6 +91,7 @@ def main() -> None:
         admin_password=ADMIN_PASSWORD,
         engines=("streaming",),
         jobs={"max_workers": 1},
+        streaming=StreamingConfig(batch_delay_s=args.batch_delay),
     )  # type: ignore[arg-type]
     platform = Platform(config).start()
     security = Security(config, platform.db)

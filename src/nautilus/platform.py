@@ -39,6 +39,7 @@ ENGINE_MODULES: tuple[str, ...] = (
     "nautilus.risk.engine",
     "nautilus.execution.engine",
     "nautilus.streaming.engine",
+    "nautilus.data.books",
     "nautilus.portfolio.engine",
     "nautilus.analytics.engine",
 )

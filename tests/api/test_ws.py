@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -56,16 +57,31 @@ def token_of(headers: Headers) -> str:
     return headers["Authorization"].removeprefix("Bearer ")
 
 
+_backlog: weakref.WeakKeyDictionary[WebSocketTestSession, list[Frame]] = weakref.WeakKeyDictionary()
+
+
+def recv(ws: WebSocketTestSession) -> Frame:
+    """The next server frame, with ``batch`` frames unpacked in order."""
+    queued = _backlog.setdefault(ws, [])
+    if not queued:
+        frame: Frame = ws.receive_json()
+        if frame["type"] != "batch":
+            return frame
+        assert len(frame["frames"]) > 1
+        queued.extend(frame["frames"])
+    return queued.pop(0)
+
+
 def auth(ws: WebSocketTestSession, **cred: str) -> Frame:
     ws.send_json({"type": "auth", **cred})
-    welcome: Frame = ws.receive_json()
+    welcome: Frame = recv(ws)
     assert welcome["type"] == "welcome", welcome
     return welcome
 
 
 def subscribe(ws: WebSocketTestSession, *topics: str, since: dict[str, int] | None = None) -> None:
     ws.send_json({"type": "subscribe", "topics": list(topics), "since_seq": since or {}})
-    ack = ws.receive_json()
+    ack = recv(ws)
     assert ack["type"] == "subscribed", ack
 
 
@@ -74,7 +90,7 @@ def closed_with(ws: WebSocketTestSession) -> tuple[int, str, list[Frame]]:
     frames: list[Frame] = []
     with pytest.raises(WebSocketDisconnect) as info:
         while True:
-            frames.append(ws.receive_json())
+            frames.append(recv(ws))
     return info.value.code, info.value.reason, frames
 
 
@@ -108,10 +124,10 @@ def test_auth_with_token_api_key_or_subprotocol(client: TestClient, make_user: M
     proto = "bearer." + token_of(headers)
     with client.websocket_connect("/ws", subprotocols=["nautilus.v1", proto]) as ws:
         assert ws.accepted_subprotocol == proto
-        first = ws.receive_json()
+        first = recv(ws)
         assert first["type"] == "welcome" and first["user_id"] == welcome["user_id"]
         ws.send_json({"type": "ping", "ts": 7})
-        assert ws.receive_json() == {"type": "pong", "ts": 7}
+        assert recv(ws) == {"type": "pong", "ts": 7}
 
 
 def test_bad_or_missing_credentials_close_with_1008(
@@ -143,11 +159,11 @@ def test_subscribe_and_receive_bars_published_on_the_bus(
         auth(ws, token=token_of(admin))
         subscribe(ws, f"bars.{name}.*")
         ws.send_json({"type": "subscribe", "topics": ["weather.london"]})
-        assert ws.receive_json()["code"] == "unknown_topic"  # an error frame, still open
+        assert recv(ws)["code"] == "unknown_topic"  # an error frame, still open
         platform.bus.publish(f"data.bars.OTHER{name}.1m", bar(name, 1.0))
         for i in range(3):
             platform.bus.publish(f"data.bars.{name}.1m", bar(name, 100.0 + i))
-        frames = [ws.receive_json() for _ in range(3)]
+        frames = [recv(ws) for _ in range(3)]
     assert [f["seq"] for f in frames] == [1, 2, 3]
     first = frames[0]
     assert first["type"] == "data" and first["topic"] == f"bars.{name}.1m"
@@ -202,9 +218,9 @@ def test_users_see_only_their_own_accounts(
         platform.bus.publish("risk.alerts", {"account_id": acc_a, "message": "alice breach"})
         platform.bus.publish(f"orders.{acc_b}", order("b-1"))
         platform.bus.publish("risk.alerts", {"account_id": acc_b, "message": "bob breach"})
-        a1 = wa.receive_json()
-        b1, b2 = wb.receive_json(), wb.receive_json()
-        r1, r2 = wroot.receive_json(), wroot.receive_json()
+        a1 = recv(wa)
+        b1, b2 = recv(wb), recv(wb)
+        r1, r2 = recv(wroot), recv(wroot)
         # Bob's first frames are his own: Alice's order and alert never reached him.
         assert (a1["topic"], a1["data"]["client_order_id"]) == (f"orders.{acc_a}", "a-1")
         assert (b1["topic"], b1["data"]["client_order_id"]) == (f"orders.{acc_b}", "b-1")
@@ -232,7 +248,7 @@ def test_jobs_stream_to_their_owner_only(
     with client.websocket_connect("/ws") as ws:
         auth(ws, token=token_of(alice))
         subscribe(ws, f"jobs.{job_id}", since={f"jobs.{job_id}": 0})
-        first = ws.receive_json()  # the replayed "queued" event
+        first = recv(ws)  # the replayed "queued" event
         assert first["topic"] == f"jobs.{job_id}" and first["seq"] == 1
         assert first["data"]["job_id"] == job_id and first["data"]["state"] == "queued"
     for topic in (f"jobs.{job_id}", "jobs.*"):
@@ -257,31 +273,31 @@ def test_resume_with_since_seq_and_snapshot_after_an_old_gap(
         subscribe(ws, topic)
         for i in range(5):
             platform.bus.publish(f"data.quotes.{name}", quote(i))
-        seen = [ws.receive_json()["seq"] for _ in range(5)]
+        seen = [recv(ws)["seq"] for _ in range(5)]
     assert seen == [1, 2, 3, 4, 5]
     for i in range(5, 8):  # published while disconnected
         platform.bus.publish(f"data.quotes.{name}", quote(i))
     with client.websocket_connect("/ws") as ws:
         auth(ws, token=token_of(admin))
         subscribe(ws, topic, since={topic: 5})
-        replay = [ws.receive_json() for _ in range(3)]
+        replay = [recv(ws) for _ in range(3)]
         assert [(f["type"], f["seq"], f["data"]["bid"]) for f in replay] == [
             ("data", 6, 5.0),
             ("data", 7, 6.0),
             ("data", 8, 7.0),
         ]
         platform.bus.publish(f"data.quotes.{name}", quote(8))
-        assert ws.receive_json()["seq"] == 9
+        assert recv(ws)["seq"] == 9
     for i in range(9, 40):  # far more than the 16-frame buffer
         platform.bus.publish(f"data.quotes.{name}", quote(i))
     with client.websocket_connect("/ws") as ws:
         auth(ws, token=token_of(admin))
         subscribe(ws, topic, since={topic: 9})
-        snap = ws.receive_json()
+        snap = recv(ws)
         assert snap["type"] == "snapshot" and snap["topic"] == topic
         assert snap["seq"] == 40 and snap["data"]["bid"] == 39.0
         platform.bus.publish(f"data.quotes.{name}", quote(40))
-        assert ws.receive_json()["seq"] == 41
+        assert recv(ws)["seq"] == 41
 
 
 def test_silent_client_is_dropped_after_the_heartbeat_timeout(

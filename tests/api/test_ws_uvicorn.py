@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -22,6 +23,12 @@ from nautilus.streaming import StreamingConfig
 from nautilus.streaming.engine import StreamingEngine
 
 from .conftest import ADMIN_PASSWORD, api_config
+
+
+def unpack(text: str | bytes) -> list[dict[str, Any]]:
+    """The frames in one WebSocket message (a ``batch`` holds several)."""
+    frame = json.loads(text)
+    return list(frame["frames"]) if frame["type"] == "batch" else [frame]
 
 
 def free_port() -> int:
@@ -83,11 +90,11 @@ async def _stream(port: int, token: str, platform: Platform, engine: StreamingEn
         async def read_fast() -> list[int]:
             seqs = []
             while len(seqs) < n:
-                frame = json.loads(await fast.recv())
-                if frame["type"] == "data":
-                    seqs.append(frame["seq"])
-                elif frame["type"] == "ping":
-                    await fast.send('{"type":"pong"}')
+                for frame in unpack(await fast.recv()):
+                    if frame["type"] == "data":
+                        seqs.append(frame["seq"])
+                    elif frame["type"] == "ping":
+                        await fast.send('{"type":"pong"}')
             return seqs
 
         reader = asyncio.create_task(read_fast())
@@ -102,8 +109,8 @@ async def _stream(port: int, token: str, platform: Platform, engine: StreamingEn
         got, code = 0, None
         try:
             while True:
-                frame = json.loads(await asyncio.wait_for(slow.recv(), 30))
-                got += frame["type"] == "data"
+                frames = unpack(await asyncio.wait_for(slow.recv(), 30))
+                got += sum(f["type"] == "data" for f in frames)
         except Exception:
             code = slow.close_code
         assert got < n

@@ -45,6 +45,7 @@ from nautilus.model.events import OrderFilled
 from nautilus.model.orders import Order, make_order
 from nautilus.model.position import Position
 from nautilus.strategy.base import build_strategy
+from nautilus.streaming.topics import ACCOUNT_ASSIGNED_TOPIC, AccountAssigned
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ class PaperSessionRequest(FrozenConfig):
     initial_cash: Decimal = Field(Decimal(1_000_000), gt=0)
     currency: str = Field("USD", min_length=3, max_length=3)
     venue: SimulatedVenueConfig = SimulatedVenueConfig(seed=0)
-    data_seed: int = Field(7, ge=0, le=2**32 - 1, description="Seed of the replayed synthetic data.")
+    data_seed: int = Field(
+        7, ge=0, le=2**32 - 1, description="Seed of the replayed synthetic data."
+    )
     autostart: bool = Field(True, description="Start the feed at once.")
 
 
@@ -186,6 +189,10 @@ class ExecutionEngine(Engine):
             starting_cash=request.initial_cash,
             config=request.model_dump(mode="json"),
         )
+        if owner_id is not None:
+            self.ctx.bus.publish(
+                ACCOUNT_ASSIGNED_TOPIC, AccountAssigned(account_id=account_id, owner_id=owner_id)
+            )
         clock = FeedClock()
         clock.observe(start_ns)  # the session's time starts where its replay starts
         session = PaperSession(

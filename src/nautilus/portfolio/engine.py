@@ -62,6 +62,7 @@ from nautilus.portfolio.rebalance import (
 )
 from nautilus.portfolio.rebalance import plan_rebalance as _plan
 from nautilus.portfolio.repository import PortfolioRepository
+from nautilus.streaming.topics import ACCOUNT_ASSIGNED_TOPIC, AccountAssigned
 
 ORDERS_TOPIC = "portfolio.orders"
 
@@ -138,7 +139,15 @@ class PortfolioEngine(Engine):
         base_currency: str = "USD",
         lot_method: LotMethod = LotMethod.FIFO,
     ) -> tuple[Account, Portfolio]:
-        return self.repo.create_account(owner, client_id, name, type, base_currency, lot_method)
+        account, portfolio = self.repo.create_account(
+            owner, client_id, name, type, base_currency, lot_method
+        )
+        # The account's frames (orders, positions, P&L) stream to the client's advisor.
+        self.ctx.bus.publish(
+            ACCOUNT_ASSIGNED_TOPIC,
+            AccountAssigned(account_id=account.id, owner_id=portfolio.owner_id),
+        )
+        return account, portfolio
 
     def account(self, account_id: str, owner: str | None) -> tuple[Account, list[Portfolio]]:
         acc = self.repo.account(account_id, owner)

@@ -1,12 +1,15 @@
 """Per-connection state: subscriptions, a bounded queue with conflation, liveness.
 
-The hub only ever calls :meth:`StreamClient.enqueue` (O(1), never waits). When the client is
-idle, the frame is sent at once: the sink's ``send`` coroutine is stepped in place and, as
-long as the socket is writable, it finishes in that step, with no task switch (the common case,
-and the reason 1,000 clients are cheap). When a send has to wait (the peer's TCP window is
-full), the half-done send moves to a writer task that finishes it and then drains the queue;
-frames arriving meanwhile are queued. So a client whose socket stalls fills its own queue and
-nobody else's:
+The hub only ever calls :meth:`StreamClient.enqueue` (O(1), never waits). Frames enqueued in
+one event-loop turn are flushed together at the end of it (:meth:`StreamClient.flush`, called
+once per turn for every client that got something): one frame goes out as it is, several go
+out as one ``batch`` frame (see :mod:`nautilus.streaming.messages`), so a client that gets
+many messages per turn costs one socket write, not one per message. The sink's ``send``
+coroutine is stepped in place and, as long as the socket is writable, it finishes in that
+step, with no task switch (the common case, and the reason 1,000 clients are cheap). When a
+send has to wait (the peer's TCP window is full), the half-done send moves to a writer task
+that finishes it and then drains the queue, a batch at a time; frames arriving meanwhile are
+queued. So a client whose socket stalls fills its own queue and nobody else's:
 
 * conflatable frames (market data, P&L, jobs) are sent one by one while the client keeps up;
   once ``conflate_at`` frames are queued, they are keyed by topic and a newer frame replaces
@@ -27,12 +30,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Protocol
 
+from nautilus.streaming.messages import batch_text
 from nautilus.streaming.topics import Resolved
 
 if TYPE_CHECKING:
     from nautilus.security import Principal
 
 log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+"""Frames sent in one ``batch`` frame at most."""
+MAX_BATCH_CHARS = 64 * 1024
+"""A batch takes no more frames once it holds this many characters (peers cap frame sizes,
+e.g. 1 MiB by default in the ``websockets`` library)."""
 
 
 class Sink(Protocol):
@@ -86,6 +96,7 @@ class StreamClient:
         hard_limit: int = 4000,
         conflate_at: int = 100,
         clock: Callable[[], float] = time.monotonic,
+        schedule_flush: Callable[[StreamClient], None] | None = None,
     ) -> None:
         self.id = next(self._ids)
         self.principal = principal
@@ -95,6 +106,8 @@ class StreamClient:
         self.limit = limit
         self.hard_limit = max(hard_limit, limit)
         self.conflate_at = max(1, min(conflate_at, limit))
+        self.flush_at = max(1, min(MAX_BATCH, self.conflate_at // 2))
+        """Frames queued in one turn at which they are sent at once, not at the turn's end."""
         self.clock = clock
         self.subscriptions: dict[str, Resolved] = {}
         self.pending: OrderedDict[object, str] = OrderedDict()
@@ -109,19 +122,19 @@ class StreamClient:
         self._writer: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self._close_started = False
+        self._flush_due = False
+        self.schedule_flush = schedule_flush or _flush_next_turn
+        """Arranges one :meth:`flush` after the current loop turn (the hub batches these)."""
 
     # -- hub side (event loop, never waits) --------------------------------------------------
 
     def enqueue(self, text: str, key: str | None = None) -> bool:
-        """Send or queue a frame; a ``key`` lets it replace a queued frame of that key when
-        behind.
+        """Queue a frame for the end of this loop turn; a ``key`` lets it replace a queued
+        frame of that key when behind.
 
         Returns False when the client must be dropped (queue at its hard limit).
         """
         if self.closed:
-            return True
-        if self._writer is None:
-            self._send_now(text)
             return True
         pending = self.pending
         n = len(pending)
@@ -138,15 +151,24 @@ class StreamClient:
             if n >= self.hard_limit:
                 return False
         pending[key if key is not None else next(self._seq)] = text
+        if self._writer is None:
+            if n >= self.flush_at:
+                # Many frames in one turn: send now, so that a turn alone never fills the queue.
+                self.flush()
+            elif not self._flush_due:
+                self._flush_due = True
+                self.schedule_flush(self)
         return True
 
-    def _send_now(self, text: str) -> None:
-        """Step ``sink.send`` in place; if it has to wait, a writer task takes it over."""
-        coro = self.sink.send(text)
+    def flush(self) -> None:
+        """Send what is queued (one frame, or a batch); a writer task takes over if it waits."""
+        self._flush_due = False
+        if self.closed or self._writer is not None or not self.pending:
+            return
+        coro = self.sink.send(self._take())
         try:
             yielded = coro.send(None)
         except StopIteration:
-            self.sent += 1
             return
         except Exception as exc:  # the peer went away
             log.debug("client %s send failed: %s", self.id, exc)
@@ -155,6 +177,26 @@ class StreamClient:
         self._writer = asyncio.get_running_loop().create_task(
             self._write_loop(_Resume(coro, yielded))
         )
+
+    def _take(self) -> str:
+        """Pop queued frames (up to :data:`MAX_BATCH` of them or about
+        :data:`MAX_BATCH_CHARS`) as the text of one WebSocket frame."""
+        pending = self.pending
+        if len(pending) == 1:
+            text = pending.popitem(last=False)[1]
+            self.sent += 1
+        else:
+            texts: list[str] = []
+            size = 0
+            while pending and len(texts) < MAX_BATCH and size < MAX_BATCH_CHARS:
+                item = pending.popitem(last=False)[1]
+                texts.append(item)
+                size += len(item)
+            self.sent += len(texts)
+            text = texts[0] if len(texts) == 1 else batch_text(texts)
+        if self.full_since is not None and len(pending) < self.limit:
+            self.full_since = None
+        return text
 
     def touch(self) -> None:
         """The peer sent something: it is alive."""
@@ -176,13 +218,8 @@ class StreamClient:
         send = self.sink.send
         try:
             await first
-            self.sent += 1
             while pending and not self.closed:
-                _, text = pending.popitem(last=False)
-                if self.full_since is not None and len(pending) < self.limit:
-                    self.full_since = None
-                await send(text)
-                self.sent += 1
+                await send(self._take())
             self.full_since = None
         except asyncio.CancelledError:
             raise
@@ -222,3 +259,7 @@ class StreamClient:
         tasks = [t for t in (self._closing, self._writer) if t is not None and t is not current]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _flush_next_turn(client: StreamClient) -> None:
+    asyncio.get_running_loop().call_soon(client.flush)

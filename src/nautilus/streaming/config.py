@@ -45,6 +45,13 @@ class StreamingConfig(FrozenConfig):
         ge=1,
         description="Bus messages handled per loop turn; keep it below conflate_after.",
     )
+    batch_delay_s: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Hold a client's frames this long so that more share one WebSocket frame "
+        "(a batch); 0 sends at the end of each event-loop turn.",
+    )
     redis_fanout: bool | None = Field(
         default=None,
         description="Share frames between API processes over Redis pub/sub; None = when the "

@@ -18,6 +18,7 @@ from nautilus.core.engine import ENGINES, Engine, EngineContext
 from nautilus.streaming.buffer import ReplayBuffer
 from nautilus.streaming.config import StreamingConfig
 from nautilus.streaming.hub import StreamHub
+from nautilus.streaming.owners import load_owners
 from nautilus.streaming.redis_fanout import RedisFanout
 from nautilus.streaming.topics import (
     ACCOUNT_ASSIGNED_TOPIC,
@@ -64,6 +65,9 @@ class StreamingEngine(Engine):
     def start(self) -> None:
         self._subs = connect_bus(self.ctx.bus, self.hub)
         self._subs.append(self.ctx.bus.subscribe(ACCOUNT_ASSIGNED_TOPIC, self._on_account_assigned))
+        # Assignments published before this process started are in the store.
+        n = load_owners(self.ctx.db, self.owners)
+        log.debug("streaming: %d account owners loaded", n)
         super().start()
 
     def reconfigure(self, config: StreamingConfig) -> None:

@@ -6,9 +6,9 @@ Bus handlers run in whichever thread published. :meth:`StreamHub.on_bus` only ap
 message to a deque and, at most once per batch, wakes the event loop (O(1); a slow client can
 never slow the bus). On the loop, :meth:`_drain` encodes each message once, gives it the next
 ``seq`` of its public topic, keeps it in the replay buffer and enqueues the same text on every
-matching client (O(1) each); the clients' writer tasks do the sending.
-
-Sending costs no task switch while a socket is writable: see
+matching client (O(1) each). Once per loop turn (or every ``batch_delay_s`` when set),
+:meth:`_flush_clients` hands each client that got frames its queue as one WebSocket frame (a
+``batch`` when it holds several). Sending costs no task switch while a socket is writable: see
 :mod:`nautilus.streaming.client`.
 
 Several API processes
@@ -83,6 +83,8 @@ class StreamHub:
         self._routes: dict[str, tuple[StreamClient, ...]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduled = False
+        self._dirty: list[StreamClient] = []
+        self._flush_scheduled = False
         self._tasks: list[asyncio.Task[None]] = []
         self._outbox: deque[FanoutItem] = deque()
         self._outbox_wake: asyncio.Event | None = None
@@ -149,6 +151,8 @@ class StreamHub:
         # Clients and tasks belong to one loop; on a new loop they are gone.
         self._tasks.clear()
         self.clients.clear()
+        self._dirty.clear()
+        self._flush_scheduled = False
         self._patterns.clear()
         self._routes.clear()
 
@@ -295,7 +299,26 @@ class StreamHub:
     # -- loop side: clients ---------------------------------------------------------------------
 
     def add_client(self, client: StreamClient) -> None:
+        client.schedule_flush = self._schedule_flush
         self.clients.add(client)
+
+    def _schedule_flush(self, client: StreamClient) -> None:
+        self._dirty.append(client)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop = self._loop or asyncio.get_running_loop()
+            delay = self.config.batch_delay_s
+            if delay > 0:
+                loop.call_later(delay, self._flush_clients)
+            else:
+                loop.call_soon(self._flush_clients)
+
+    def _flush_clients(self) -> None:
+        """Send every client's queued frames: one socket write per client per turn."""
+        self._flush_scheduled = False
+        dirty, self._dirty = self._dirty, []
+        for client in dirty:
+            client.flush()
 
     def remove_client(self, client: StreamClient) -> None:
         """Forget a client's subscriptions (idempotent)."""

@@ -16,14 +16,22 @@ Server → client::
     {"type": "snapshot", "topic": ..., "seq": N, "ts": ..., "data": {...}}
     {"type": "ping", "ts": <ns UTC>}, {"type": "pong", "ts": ...}
     {"type": "error", "code": "unknown_topic", "message": "..."}
+    {"type": "batch", "frames": [<frame>, <frame>, ...]}
 
 ``seq`` counts the frames of one topic from 1; a gap in a conflated topic (market data, P&L,
 jobs) means frames were merged for a slow client. ``data`` is the bus message encoded by
 msgspec (Decimals as strings, times as int ns UTC). A ``snapshot`` carries the latest frame of
 a topic when a resume asked for frames older than the replay buffer.
+
+A ``batch`` carries, in order, several of the frames above that were queued for a client in
+the same event-loop turn (or while its socket was busy); a client handles each element as if
+it had arrived alone. Every data frame in it keeps its own ``seq``. Batches are never nested
+and hold at most a few hundred frames.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import msgspec
 
@@ -121,3 +129,15 @@ def encode(frame: msgspec.Struct) -> str:
 def encode_data(msg: object) -> bytes:
     """A bus message as JSON (encoded once per message, shared by every client)."""
     return _encoder.encode(msg)
+
+
+BATCH_HEAD = '{"type":"batch","frames":['
+
+
+def batch_text(frames: Iterable[str]) -> str:
+    """Several encoded server frames as the text of one ``batch`` frame (no re-encoding).
+
+    >>> batch_text(['{"type":"ping","ts":1}', '{"type":"pong","ts":2}'])
+    '{"type":"batch","frames":[{"type":"ping","ts":1},{"type":"pong","ts":2}]}'
+    """
+    return BATCH_HEAD + ",".join(frames) + "]}"

@@ -18,14 +18,23 @@ def principal(user_id: str, role: Role = Role.VIEWER) -> Principal:
 
 
 class ListSink:
-    """A peer that reads everything at once; frames are kept decoded."""
+    """A peer that reads everything at once; frames are kept decoded, batches unpacked."""
 
     def __init__(self) -> None:
         self.frames: list[dict[str, Any]] = []
+        self.writes: list[int] = []
+        """Frames per socket write (1 for a lone frame, n for a batch of n)."""
         self.closed: tuple[int, str] | None = None
 
     async def send(self, text: str) -> None:
-        self.frames.append(json.loads(text))
+        frame = json.loads(text)
+        if frame["type"] == "batch":
+            assert len(frame["frames"]) > 1 and all(f["type"] != "batch" for f in frame["frames"])
+            self.frames.extend(frame["frames"])
+            self.writes.append(len(frame["frames"]))
+        else:
+            self.frames.append(frame)
+            self.writes.append(1)
 
     async def close(self, code: int, reason: str) -> None:
         self.closed = (code, reason)

@@ -208,6 +208,7 @@ def test_client_full_of_orders_too_long_is_disconnected(root: Principal, bob: Pr
         stuck_sink, ok_sink = StalledSink(), ListSink()
         stuck = connect(hub, root, stuck_sink, "orders", limit=5, hard=100)
         connect(hub, root, ok_sink, "orders")
+        await until(lambda: len(stuck.pending) == 0)  # "subscribed" is stuck in send
         for i in range(8):
             bus.publish("orders.acc-1", accepted(str(i)))
         await until(lambda: len(ok_sink.data()) == 8)

@@ -63,4 +63,40 @@ describe("StreamClient", () => {
     anon.subscribe("bars.X.Y.1m", () => undefined);
     expect(FakeSocket.instances).toHaveLength(0);
   });
+
+  it("unpacks batch frames in order and resumes from the last seq inside a batch", async () => {
+    const c = client();
+    const seen: Array<[string, number]> = [];
+    c.subscribe("bars.A.1m", (f) => seen.push([f.topic, f.seq]));
+    c.subscribe("fills.acc", (f) => seen.push([f.topic, f.seq]));
+    const first = FakeSocket.instances[0]!;
+    first.open();
+    first.receive({ type: "welcome", user_id: "u", admin: false, heartbeat_s: 15 });
+    first.receive({
+      type: "batch",
+      frames: [
+        { type: "data", topic: "bars.A.1m", seq: 3, ts: 1, data: {} },
+        { type: "data", topic: "fills.acc", seq: 9, ts: 1, data: {} },
+        { type: "ping", ts: 5 },
+        { type: "data", topic: "bars.A.1m", seq: 4, ts: 2, data: {} },
+      ],
+    });
+    expect(seen).toEqual([
+      ["bars.A.1m", 3],
+      ["fills.acc", 9],
+      ["bars.A.1m", 4],
+    ]);
+    expect(first.sent).toContainEqual({ type: "pong", ts: 5 });
+    first.drop(1013, "too slow");
+    await new Promise((r) => setTimeout(r, 30));
+    const second = FakeSocket.instances[1]!;
+    second.open();
+    second.receive({ type: "welcome", user_id: "u", admin: false, heartbeat_s: 15 });
+    expect(second.sent[1]).toEqual({
+      type: "subscribe",
+      topics: ["bars.A.1m", "fills.acc"],
+      since_seq: { "bars.A.1m": 4, "fills.acc": 9 },
+    });
+    c.close();
+  });
 });

@@ -1,7 +1,9 @@
 /**
  * The `/ws` stream: authenticate with the access token in the first frame, subscribe to
  * exact topics, dispatch `data`/`snapshot` frames by topic, reconnect with back-off and resume
- * from the last `seq` seen. Protocol: src/nautilus/streaming/messages.py.
+ * from the last `seq` seen. A `batch` frame carries several frames sent in one socket write;
+ * each is handled in order as if it had arrived alone. Protocol:
+ * src/nautilus/streaming/messages.py.
  */
 
 export interface DataFrame<T = unknown> {
@@ -12,12 +14,14 @@ export interface DataFrame<T = unknown> {
   data: T;
 }
 
-type ServerFrame =
+type SingleFrame =
   | DataFrame
   | { type: "welcome"; user_id: string; admin: boolean; heartbeat_s: number }
   | { type: "subscribed" | "unsubscribed"; topics: string[] }
   | { type: "error"; code: string; message: string }
   | { type: "ping" | "pong"; ts?: number };
+
+type ServerFrame = SingleFrame | { type: "batch"; frames: SingleFrame[] };
 
 export type StreamState = "idle" | "connecting" | "open" | "closed";
 
@@ -145,6 +149,14 @@ export class StreamClient {
     } catch {
       return;
     }
+    if (frame.type === "batch") {
+      for (const f of frame.frames) this.handle(f);
+    } else {
+      this.handle(frame);
+    }
+  }
+
+  private handle(frame: SingleFrame): void {
     switch (frame.type) {
       case "welcome": {
         this.attempts = 0;

@@ -1,4 +1,4 @@
-/** Candles + volume, timeframe switch, live bars over /ws, latest quote, search. */
+/** Candles + volume, timeframe switch, live bars over /ws, latest quote, book depth, search. */
 import { useCallback, useEffect, useId, useState } from "react";
 import { unwrap } from "../api/client";
 import type { BarPoint, Instrument, Timeframe } from "../api/types";
@@ -12,6 +12,7 @@ import type { Theme } from "../theme";
 import { IndicatorPicker } from "./Indicators";
 import { InstrumentSearch } from "./InstrumentSearch";
 import { loadRecentBars, TIMEFRAMES } from "./bars";
+import { BookDepth } from "./BookDepth";
 import { LiveStatus, useLiveBar } from "./LiveBar";
 
 function Quote({ instrumentId }: { instrumentId: string }) {
@@ -56,7 +57,11 @@ export function MarketsPage({ theme }: { theme: Theme }) {
         </div>
         {instrument ? <ChartPanel key={`${instrument.id}-${tf}`} instrumentId={instrument.id} tf={tf} theme={theme} api={api} /> : <p className="muted">Pick an instrument.</p>}
         {instrument && <Quote instrumentId={instrument.id} />}
-        {caps.has("/api/v1/data/book") ? null : <NotAvailable feature="Order book depth" endpoint="/api/v1/data/book/{instrument_id}" />}
+        {caps.has("/api/v1/data/book") ? (
+          instrument && <BookDepth instrumentId={instrument.id} />
+        ) : (
+          <NotAvailable feature="Order book depth" endpoint="/api/v1/data/book/{instrument_id}" />
+        )}
       </section>
     </div>
   );

@@ -13,6 +13,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "keys",
     "jobs",
     "data",
+    "books",
     "features",
     "factors",
     "ml",
