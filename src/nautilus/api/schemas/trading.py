@@ -175,7 +175,9 @@ class BacktestRequest(BaseModel):
     end: str = Field("2024-02-01", max_length=40)
     timeframe: Timeframe = Timeframe.M1
     source: str = Field("synthetic", pattern="^(synthetic|store)$")
-    data_seed: int = Field(7, ge=0, le=2**32 - 1, description="Seed of the replayed synthetic data.")
+    data_seed: int = Field(
+        7, ge=0, le=2**32 - 1, description="Seed of the replayed synthetic data."
+    )
     backtest: EventBacktestConfig = EventBacktestConfig()
 
 
