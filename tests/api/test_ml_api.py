@@ -59,6 +59,17 @@ def test_registry_inference_and_lifecycle(
                            headers=admin)
     assert promoted.status_code == 200 and promoted.json()["stage"] == "production"
 
+    # a version named in the body that does not exist is a 422 naming it, for both
+    no_version = client.post("/api/v1/ml/predict/api-dir", json={"features": row, "version": 9},
+                             headers=viewer)
+    assert no_version.status_code == 422, no_version.text
+    assert no_version.json()["code"] == "unknown_model_version"
+    assert "no version 9" in no_version.json()["detail"]
+    bad_promote = client.post("/api/v1/ml/models/api-dir/promote", json={"version": 9},
+                              headers=admin)
+    assert bad_promote.status_code == 422 and bad_promote.json()["parameter"] == "version"
+    assert engine.registry.get("api-dir").version == 2  # nothing changed
+
 
 def test_errors_are_problems(client: TestClient, admin: Headers) -> None:
     missing = client.post("/api/v1/ml/predict/no-such-model", json={"features": {"a": 1.0}},
@@ -68,7 +79,8 @@ def test_errors_are_problems(client: TestClient, admin: Headers) -> None:
     empty = client.post("/api/v1/ml/predict/x", json={"features": []}, headers=admin)
     assert empty.status_code == 422
     bad = client.post("/api/v1/ml/train", json={"name": "x", "model": "nope"}, headers=admin)
-    assert bad.status_code == 404 and "nope" in bad.json()["detail"]
+    assert bad.status_code == 422 and "nope" in bad.json()["detail"]
+    assert bad.json()["code"] == "unknown_model_kind" and "direction.hgb" in bad.json()["detail"]
     unknown_field = client.post("/api/v1/ml/predict/x", json={"features": {}, "extra": 1},
                                 headers=admin)
     assert unknown_field.status_code == 422

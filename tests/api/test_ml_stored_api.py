@@ -141,7 +141,7 @@ def test_stored_sources_are_checked_before_queueing(client: TestClient, admin: H
     short = {**base, "start": "2024-06-03", "end": "2024-07-01"}
     too_little = problem(train(short), 422)
     assert too_little["code"] == "too_little_data" and "at least 100" in too_little["detail"]
-    assert problem(train({**base, "feature_set": "nosuch"}), 404)["code"] == "unknown_feature_set"
+    assert problem(train({**base, "feature_set": "nosuch"}), 422)["code"] == "unknown_feature_set"
     uncomputed = problem(
         train({**base, "instruments": ["IND01.XSYN"], "feature_set": "ml-mom"}), 422
     )

@@ -28,7 +28,7 @@ import pandas as pd
 
 from nautilus.bus.base import Subscription
 from nautilus.core.engine import ENGINES, Engine, EngineContext
-from nautilus.core.errors import ValidationError
+from nautilus.core.errors import NotFoundError, ValidationError
 from nautilus.core.time import now_ns
 from nautilus.ml.base import MODELS, Model
 from nautilus.ml.dataset import Dataset, regime_features
@@ -157,14 +157,20 @@ class MLEngine(Engine):
     def submit_training(self, request: TrainRequest, *, owner_id: str | None = None) -> str:
         """Queue an ``ml.train`` job; returns its id (progress arrives on ``jobs.<id>``).
 
-        Checked before anything is queued: the model kind (NotFoundError) and, for a stored
-        source, the range, that every instrument has stored bars and that the feature set
-        exists in the source's timeframe and is computed for every instrument (422s, 404 for
-        an unknown set). The feature set version is pinned at submission.
+        Checked before anything is queued, each a 422 naming what is wrong (they are named in
+        the request body, not in the path): the model kind and, for a stored source, the
+        range, that every instrument has stored bars and that the feature set exists in the
+        source's timeframe and is computed for every instrument. The feature set version is
+        pinned at submission.
         """
         from sqlalchemy.engine import make_url
 
-        MODELS.spec(request.model)
+        if request.model not in MODELS:
+            raise ValidationError(
+                f"unknown model kind {request.model!r} (known: {', '.join(MODELS.names())})",
+                code="unknown_model_kind",
+                parameter="model",
+            )
         cfg = self.ctx.config
         url = self.ctx.db.url
         extra: dict[str, Any] = {}
@@ -217,7 +223,12 @@ class MLEngine(Engine):
             )
         if src.feature_set is None:
             return None
-        version, definition = FeatureSetCatalog(store).get(src.feature_set, src.feature_set_version)
+        try:
+            version, definition = FeatureSetCatalog(store).get(
+                src.feature_set, src.feature_set_version
+            )
+        except NotFoundError as exc:
+            raise ValidationError(exc.detail, code=exc.code, parameter="feature_set") from None
         if definition.timeframe != src.timeframe:
             raise ValidationError(
                 f"feature set {src.feature_set!r} is on {definition.timeframe} bars, the "

@@ -97,8 +97,11 @@ class ModelRegistry:
         )
         if row is None:
             if s.scalar(select(ModelVersionRow.id).where(ModelVersionRow.name == name).limit(1)):
-                raise NotFoundError(
-                    f"model {name!r} has no version {version}", code="unknown_model_version"
+                # the version is named in a request body (predict, promote): a 422
+                raise ValidationError(
+                    f"model {name!r} has no version {version}",
+                    code="unknown_model_version",
+                    parameter="version",
                 )
             raise NotFoundError(f"unknown model {name!r}", code="unknown_model")
         return row

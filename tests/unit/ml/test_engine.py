@@ -128,7 +128,7 @@ def test_predict_errors(engine: MLEngine) -> None:
     with pytest.raises(NotFoundError):
         engine.predict("missing", {"a": 1.0})
     train_and_register(_direction("d", promote="always"), engine.registry)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(ValidationError, match="no version 7"):
         engine.predict("d", {"a": 1.0}, version=7)
     with pytest.raises(ValidationError, match="missing features"):
         engine.predict("d", {"ret_1": 0.01})

@@ -103,7 +103,7 @@ def test_unknown_names_and_versions(registry: ModelRegistry) -> None:
         registry.load("nope")
     m, ds = _fit(6)
     registry.register("x", m, ds, model_kind="direction.logistic")
-    with pytest.raises(NotFoundError, match="no version 9"):
+    with pytest.raises(ValidationError, match="no version 9"):
         registry.get("x", 9)
     with pytest.raises(NotFoundError, match="no production version"):
         registry.load("x")
