@@ -265,7 +265,7 @@ class DataEngine(Engine):
             if not self.bars.exists(instrument_id, base_tf):
                 continue
             base = self.bars.read(instrument_id, base_tf, start_ns - lookback, end_ns)
-            frame = resample_bars(base, tf, self.sessions(instrument_id))
+            frame = resample_bars(base, tf, self.sessions(instrument_id), source_timeframe=base_tf)
             idx = frame.index.to_numpy()
             frame = frame.loc[(idx >= start_ns) & (idx < end_ns)]
             if len(frame):

@@ -104,6 +104,28 @@ class Sessions:
         out[first + np.arange(int(cnt.sum()), dtype=np.int64)] = np.repeat(busy, cnt)
         return out
 
+    def day_index(self, ts: I64) -> I64:
+        """Session of each *daily* bar, else -1 (a weekend or holiday bar).
+
+        The session holding ``ts``; failing that, for a bar stamped at midnight UTC (a date),
+        the session of that date; for any other stamp the last session closed less than 12
+        hours before ``ts`` (a regular close that an early close moved: 16:00 on a 13:00 half
+        day).
+        """
+        idx = self.session_index(ts)
+        out = np.flatnonzero(idx < 0)
+        if len(out) == 0 or len(self) == 0:
+            return idx
+        t = ts[out]
+        k = np.minimum(np.searchsorted(self.date_ns, t, side="left"), len(self) - 1)
+        midnight = t % NS_PER_DAY == 0
+        dated = midnight & (self.date_ns[k] == t)
+        c = np.searchsorted(self.close_ns, t, side="right") - 1
+        cc = np.maximum(c, 0)
+        late = ~midnight & (c >= 0) & (t - self.close_ns[cc] < NS_PER_DAY // 2)
+        idx[out] = np.where(dated, k, np.where(late, cc, OUTSIDE))
+        return idx
+
     def between(self, start_ns: int, end_ns: int) -> Sessions:
         """Sessions closing in ``[start_ns, end_ns)``."""
         lo, hi = np.searchsorted(self.close_ns, [start_ns, end_ns], side="left")
@@ -192,8 +214,9 @@ def _utc_period_close(day: I64, tf: Timeframe) -> I64:
 
 
 def _calendar_labels(ts: I64, tf: Timeframe, sessions: Sessions | None,
-                     trades: bool) -> tuple[I64, I64]:
-    """Week/month labels of ``ts`` and the close of the session (UTC day) holding each ``ts``."""
+                     trades: bool, daily: bool = False) -> tuple[I64, I64]:
+    """Week/month labels of ``ts`` and the close of the session (UTC day) holding each ``ts``;
+    ``daily`` input bars are placed by :meth:`Sessions.day_index`."""
     if sessions is None:
         day = ts // NS_PER_DAY if trades else -((-ts) // NS_PER_DAY) - 1
         if len(day) == 0:
@@ -205,7 +228,7 @@ def _calendar_labels(ts: I64, tf: Timeframe, sessions: Sessions | None,
         counts = ends - starts + 1
         return (np.repeat(_utc_period_close(first, tf), counts),
                 np.repeat((first + 1) * np.int64(NS_PER_DAY), counts))
-    idx = sessions.session_index(ts, include_open=trades)
+    idx = sessions.day_index(ts) if daily else sessions.session_index(ts, include_open=trades)
     inside = idx >= 0
     j = np.where(inside, idx, 0)
     label = np.where(inside, period_closes(sessions, tf)[j], OUTSIDE)
@@ -213,9 +236,9 @@ def _calendar_labels(ts: I64, tf: Timeframe, sessions: Sessions | None,
 
 
 def _calendar_bucket_labels(ts: I64, tf: Timeframe, sessions: Sessions | None,
-                            trades: bool) -> I64:
+                            trades: bool, daily: bool = False) -> I64:
     """Calendar labels with the still-running last period (see module docstring) set to -1."""
-    labels, session_close = _calendar_labels(ts, tf, sessions, trades)
+    labels, session_close = _calendar_labels(ts, tf, sessions, trades, daily)
     inside = np.flatnonzero(labels >= 0)
     if len(inside):
         last = inside[-1]
@@ -290,8 +313,13 @@ def aggregate(labels: I64, open_: F64, high: F64, low: F64, close: F64,
 
 
 def resample_bars(frame: pd.DataFrame, timeframe: Timeframe | str,
-                  sessions: Sessions | None = None) -> pd.DataFrame:
+                  sessions: Sessions | None = None, *,
+                  source_timeframe: Timeframe | str | None = None) -> pd.DataFrame:
     """Aggregate a bar frame (``ts`` = close, ns UTC) into ``timeframe`` bars.
+
+    With ``source_timeframe="1d"`` and sessions, daily bars go to weeks and months by their
+    session date (:meth:`Sessions.day_index`), so a day stamped at midnight UTC or at the
+    regular close of an early-close day is kept, not dropped as outside its session.
 
     >>> ts = np.arange(1, 121, dtype=np.int64) * NS_PER_MINUTE
     >>> one = pd.DataFrame({c: np.ones(120) for c in BAR_COLUMNS}, index=pd.Index(ts, name="ts"))
@@ -311,7 +339,8 @@ def resample_bars(frame: pd.DataFrame, timeframe: Timeframe | str,
         order = np.argsort(ts, kind="stable")
         ts, cols = ts[order], [c[order] for c in cols]
     if tf in CALENDAR_PERIODS:
-        labels = _calendar_bucket_labels(ts, tf, sessions, trades=False)
+        daily = source_timeframe is not None and Timeframe(source_timeframe) is Timeframe.D1
+        labels = _calendar_bucket_labels(ts, tf, sessions, trades=False, daily=daily)
     else:
         labels = bucket_labels(ts, tf, sessions)
     return aggregate(labels, *cols)

@@ -150,6 +150,51 @@ def test_weekly_and_monthly_from_daily_bars_match_pandas(
     assert weekly.loc[_ny("2024-12-27 16:00"), "volume"] == xmas["volume"].sum()
 
 
+def by_session_date(daily: pd.DataFrame, schedule: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Reference for daily input: each bar belongs to the session of its New York date."""
+    bars = daily.reset_index()
+    local = pd.to_datetime(bars["ts"], utc=True).dt.tz_convert(NY).dt.tz_localize(None)
+    bars["session"] = local.dt.normalize().astype(schedule["session"].dtype)
+    joined = bars.merge(schedule, on="session")  # weekend/holiday bars have no session
+    joined["period"] = joined["session"].dt.to_period(freq)
+    last_close = schedule.assign(period=schedule["session"].dt.to_period(freq)).groupby(
+        "period"
+    )["session_close"].max()
+    out = joined.groupby("period").agg(AGG)
+    out.index = pd.Index(pd.DatetimeIndex(last_close.loc[out.index]).as_unit("ns").asi8, name="ts")
+    last = joined.iloc[-1]  # a period is complete once its last session has a bar
+    return out if last["session_close"] == last_close.loc[last["period"]] else out.iloc[:-1]
+
+
+def test_daily_source_keeps_early_close_days_and_date_stamped_bars(
+    xnys: Sessions, schedule: pd.DataFrame
+) -> None:
+    # the same daily bars, told they are daily: the 16:00 bar of a 13:00 half day belongs to
+    # that day's session and is kept (its volume is in the week and the month)
+    daily = daily_bars("FIN02.XSYN", _ny("2023-12-01"), _ny("2025-01-01"))
+    for tf, freq in (("1w", "W-SUN"), ("1mo", "M")):
+        ours = resample_bars(daily, tf, xnys, source_timeframe="1d")
+        _assert_same(ours, by_session_date(daily, schedule, freq))
+    weekly = resample_bars(daily, "1w", xnys, source_timeframe="1d")
+    thanksgiving_week = daily.loc[
+        (daily.index >= _ny("2024-11-25 16:00")) & (daily.index <= _ny("2024-11-29 16:00"))
+        & (daily.index != _ny("2024-11-28 16:00"))  # Thanksgiving: no session
+    ]
+    assert len(thanksgiving_week) == 4
+    assert weekly.loc[_ny("2024-11-29 13:00"), "volume"] == thanksgiving_week["volume"].sum()
+    assert weekly.loc[_ny("2024-11-29 13:00"), "close"] == daily.loc[_ny("2024-11-29 16:00"),
+                                                                      "close"]
+    # a provider that stamps days at midnight UTC of the session date gives the same bars
+    dated = daily.copy()
+    dated.index = pd.Index((dated.index.to_numpy() // NS_PER_DAY) * NS_PER_DAY, name="ts")
+    pd.testing.assert_frame_equal(resample_bars(dated, "1w", xnys, source_timeframe="1d"),
+                                  weekly)
+    # a bar on a holiday still has no session: left out, as before
+    xmas = _ny("2024-12-25 16:00")
+    xmas_date = (xmas // NS_PER_DAY) * NS_PER_DAY
+    assert xnys.day_index(np.array([xmas, xmas_date], dtype=np.int64)).tolist() == [-1, -1]
+
+
 def test_partial_last_period_is_left_out_partial_last_day_kept(
     xnys: Sessions, minutes: pd.DataFrame
 ) -> None:
