@@ -185,8 +185,15 @@ def test_dropped_connections_under_load_deliver_exactly_once(
     try:
         for i in range(n):
             bus.publish("ticks.ES", i)
-            if i % 4_000 == 2_000:
+            if i % 2_000 == 1_000:
                 admin.client_kill_filter(_type="normal", skipme=True)
+                time.sleep(0.02)  # let the reader's blocking call be in flight at the next cut
+        # A cut that lands between two calls is invisible (redis-py replaces an idle dead
+        # pooled connection silently); keep cutting until one hit a call in flight.
+        deadline = time.monotonic() + 10
+        while bus.stats()["reconnects"] < 1 and time.monotonic() < deadline:
+            admin.client_kill_filter(_type="normal", skipme=True)
+            time.sleep(0.05)
         assert wait_until(lambda: len(got) >= n, timeout=30), f"only {len(got)} delivered"
         stream = bus.streams[2]
         assert wait_until(lambda: admin.xpending(stream, "nautilus")["pending"] == 0, timeout=10)
