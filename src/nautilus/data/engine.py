@@ -366,6 +366,8 @@ class DataEngine(Engine):
             NotFoundError: ``no_quote`` when no source answered; the problem body names the
                 instrument (``symbol``), the sources asked with their error codes (``tried``)
                 and the ones skipped with the reason (``skipped``).
+            UnavailableError: ``sources_unavailable`` (503, same body) when every source asked
+                was down or rate-limited, as for bars.
         """
         if source is not None:
             return self._route(Capability.QUOTES, source).quote(instrument_id), source
@@ -384,17 +386,25 @@ class DataEngine(Engine):
             else:
                 (healthy if candidate.health()["healthy"] else unhealthy).append(candidate)
         tried: dict[str, str] = {}
+        down: list[str] = []
         for src in [*healthy, *unhealthy]:
             try:
                 return src.quote(instrument_id), src.name
             except (UnavailableError, RateLimitedError, NotFoundError, ValidationError) as exc:
                 tried[src.name] = exc.code
+                if isinstance(exc, (UnavailableError, RateLimitedError)):
+                    down.append(src.name)
                 log.info("quote %s from %s failed (%s); next source", instrument_id, src.name,
                          exc.code)
         asked = ", ".join(f"{k} ({v})" for k, v in tried.items()) or "none"
         passed = ", ".join(f"{k} ({v})" for k, v in skipped.items()) or "none"
-        raise NotFoundError(f"no quote for {instrument_id!r}: tried {asked}; skipped {passed}",
-                            code="no_quote", symbol=instrument_id, tried=tried, skipped=skipped)
+        detail = f"no quote for {instrument_id!r}: tried {asked}; skipped {passed}"
+        if tried and len(down) == len(tried):
+            # every source asked was down or throttled: the quote may exist (as for bars, 503)
+            raise UnavailableError(detail, code="sources_unavailable", symbol=instrument_id,
+                                   tried=tried, skipped=skipped)
+        raise NotFoundError(detail, code="no_quote", symbol=instrument_id, tried=tried,
+                            skipped=skipped)
 
     def economic_series(self, series_id: str, start_ns: int | None = None,
                         end_ns: int | None = None, *, vintages: bool = False,

@@ -140,3 +140,23 @@ def test_no_quote_names_the_instrument_and_the_sources(
         "yahoo": "unknown_symbol",
         "alphavantage": "unknown_symbol",
     }
+
+
+def test_every_source_down_is_a_503_not_a_404(
+    quoting: tuple[DataEngine, QuoteSources],
+) -> None:
+    engine, _ = quoting
+    engine.set_enabled("alphavantage", False)
+    # yahoo answers MSFT with a 502: the quote may exist, no source could say (as for bars)
+    with pytest.raises(UnavailableError) as info:
+        engine.get_quote("MSFT.XNAS")
+    err = info.value
+    assert err.status == 503 and err.code == "sources_unavailable"
+    assert err.extra["symbol"] == "MSFT.XNAS"
+    assert err.extra["tried"] == {"yahoo": "provider_error"}
+    assert err.extra["skipped"]["alphavantage"] == "disabled"
+    # one source that answers "unknown" makes it a 404 again
+    engine.set_enabled("alphavantage", True)
+    with pytest.raises(NotFoundError) as nf:
+        engine.get_quote("MSFT.XNAS")
+    assert nf.value.extra["tried"]["alphavantage"] == "unknown_symbol"
