@@ -10,6 +10,12 @@ bars, then the remaining bars are fed one call per bar through the per-bar fast 
 For the indicators talipp also has, talipp's ``add`` is timed the same way on the same bars
 (talipp's own input objects built beforehand) and the ratio ours/talipp printed. Machine load
 and the process CPU time of the whole run are printed with the figures.
+
+Universe section (``--universe 500,50``): a ``UniverseStream`` per indicator updates N
+instruments per call (all instruments' bars of one bar close, one compiled call); after
+``--uwarm`` bars fed with ``update_many``, each of ``--ubars`` bar closes is timed on its own
+(``update(array (n_inputs, N))``, input checks and result array included). Cost = median ns
+per update / N, i.e. per instrument-bar, best of ``--rounds`` rounds. Goal: <= 150 ns.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import numpy as np
 from talipp import indicators as ti
 from talipp.ohlcv import OHLCV
 
-from nautilus.features import INDICATORS, IndicatorStream
+from nautilus.features import INDICATORS, IndicatorStream, UniverseStream
 from nautilus.features.streaming import TWINS
 
 GOAL_NS = 150.0
@@ -87,6 +93,84 @@ def synthetic(n: int, seed: int = 11) -> dict[str, np.ndarray]:
     }
 
 
+def universe_bars(n_inst: int, n: int, seed: int = 13) -> dict[str, np.ndarray]:
+    """``(n_inst, n)`` OHLCV random walks (one per instrument) and a shared ``ts`` (n,)."""
+    rng = np.random.default_rng(seed)
+    shape = (n_inst, n)
+    start = rng.uniform(10.0, 500.0, (n_inst, 1))
+    close = start * np.exp(np.cumsum(rng.normal(0.0, 0.01, shape), axis=1))
+    open_ = np.concatenate(
+        [start, close[:, :-1] * np.exp(rng.normal(0, 0.002, (n_inst, n - 1)))], axis=1
+    )
+    top, bot = np.maximum(open_, close), np.minimum(open_, close)
+    high = top * np.exp(np.abs(rng.normal(0, 0.005, shape)))
+    low = bot * np.exp(-np.abs(rng.normal(0, 0.005, shape)))
+    volume = np.round(rng.lognormal(13, 0.5, shape))
+    ts = 1_704_153_600 * 10**9 + np.arange(n, dtype=np.int64) * 60 * 10**9
+    d = {"open": open_, "high": high, "low": low, "close": close, "volume": volume}
+    return {**d, "x": close, "y": open_, "ts": ts}
+
+
+def universe_ns(name: str, data: dict[str, np.ndarray], warm: int, rounds: int) -> float:
+    """Median ns per instrument-bar of ``UniverseStream.update`` (best of ``rounds``)."""
+    ind = INDICATORS.get(name)
+    n_inst, n = data["close"].shape
+    price = [k for k in ind.inputs if k != "ts"]
+    x = np.stack([data[k] for k in price])  # (n_inputs without ts, N, n)
+    ts = data["ts"]
+    u = UniverseStream(name, n_inst)
+    bars = [np.ascontiguousarray(x[:, :, t]) for t in range(n)]
+    best = float("inf")
+    for _ in range(rounds):
+        u.reset()
+        kw: dict[str, Any] = {}
+        for t in range(warm):  # warm-up bar by bar (update_many would need ts transformed)
+            if "ts" in ind.inputs:
+                kw["ts"] = int(ts[t])
+            u.update(bars[t], **kw)
+        per = []
+        for t in range(warm, n):
+            if "ts" in ind.inputs:
+                kw["ts"] = int(ts[t])
+            b = bars[t]
+            t0 = time.perf_counter_ns()
+            u.update(b, **kw)
+            per.append(time.perf_counter_ns() - t0)
+        best = min(best, statistics.median(per) / n_inst)
+    return best
+
+
+def summary(label: str, figures: dict[str, float]) -> None:
+    ok = [n for n, t in figures.items() if t <= GOAL_NS]
+    print(
+        f"\n{label}: <= {GOAL_NS:.0f} ns: {len(ok)}/{len(figures)} indicators; median "
+        f"{statistics.median(figures.values()):.0f} ns"
+    )
+    over = sorted((t, n) for n, t in figures.items() if t > GOAL_NS)
+    if over:
+        print("over the goal: " + ", ".join(f"{n} {t:.0f}" for t, n in over))
+
+
+def run_universe(names: list[str], sizes: list[int], args: argparse.Namespace) -> None:
+    print(
+        f"\nuniverse streaming: one update per bar close for N instruments; median ns per "
+        f"instrument-bar over {args.ubars} bar closes ({args.uwarm} warm-up), best of "
+        f"{args.rounds} rounds; goal <= {GOAL_NS:.0f} ns"
+    )
+    datas = {n: universe_bars(n, args.uwarm + args.ubars) for n in sizes}
+    print(f"{'indicator':22s} " + " ".join(f"{'N=' + str(n):>8s}" for n in sizes))
+    figures: dict[int, dict[str, float]] = {n: {} for n in sizes}
+    for name in names:
+        row = []
+        for n in sizes:
+            t = universe_ns(name, datas[n], args.uwarm, args.rounds)
+            figures[n][name] = t
+            row.append(f"{t:8.1f}")
+        print(f"{name:22s} " + " ".join(row))
+    for n in sizes:
+        summary(f"universe N={n}, per instrument-bar", figures[n])
+
+
 CPU: list[float] = []  # thread CPU ns per call of the last fast-path measurement
 
 
@@ -106,17 +190,7 @@ def per_call_ns(fn: Callable[..., object], rows: list[tuple[Any, ...]], batch: i
     return statistics.median(per)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bars", type=int, default=20_000)
-    ap.add_argument("--warm", type=int, default=1_000)
-    ap.add_argument("--batch", type=int, default=200)
-    ap.add_argument("--only", default="")
-    args = ap.parse_args()
-    data = synthetic(args.bars)
-    names = INDICATORS.names()
-    if args.only:
-        names = [n for n in names if n in args.only.split(",")]
+def run_single(names: list[str], data: dict[str, np.ndarray], args: argparse.Namespace) -> None:
     w = args.warm
     ohlcv = [
         OHLCV(o, h, lo, c, v)
@@ -125,8 +199,6 @@ def main() -> None:
         )
     ]
     closes = data["close"].tolist()
-    cpu0 = time.process_time()
-    print(f"load average before: {os.getloadavg()}")
     print(
         f"streaming, {args.bars:,} bars ({w:,} warm-up), median ns per update over batches of "
         f"{args.batch}; goal <= {GOAL_NS:.0f} ns"
@@ -167,20 +239,38 @@ def main() -> None:
             peer = f"{t_peer:8.0f} {t_push / t_peer:6.2f}"
         path = "python" if name in TWINS else "numba"
         print(f"{name:22s} {path:7s} {t_push:7.0f} {t_cpu:6.0f} {t_upd:7.0f} {peer}")
-    ok = [n for n, t in fast.items() if t <= GOAL_NS]
-    print(
-        f"\n<= {GOAL_NS:.0f} ns: {len(ok)}/{len(fast)} indicators; median "
-        f"{statistics.median(fast.values()):.0f} ns; pure-Python twins: {len(TWINS)}"
-    )
-    over = sorted((t, n) for n, t in fast.items() if t > GOAL_NS)
-    if over:
-        print("over the goal: " + ", ".join(f"{n} {t:.0f}" for t, n in over))
+    summary(f"single instrument, per call (pure-Python twins: {len(TWINS)})", fast)
     if ratios:
         print(
             f"ours/talipp: median {statistics.median(ratios.values()):.2f}, "
             f"max {max(ratios.values()):.2f} ({max(ratios, key=ratios.__getitem__)}), "
             f"faster on {sum(r < 1.0 for r in ratios.values())}/{len(ratios)}"
         )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bars", type=int, default=20_000)
+    ap.add_argument("--warm", type=int, default=1_000)
+    ap.add_argument("--batch", type=int, default=200)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--universe", default="500,50", help="universe sizes; empty: skip")
+    ap.add_argument("--ubars", type=int, default=300)
+    ap.add_argument("--uwarm", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--skip-single", action="store_true", help="only the universe section")
+    args = ap.parse_args()
+    data = synthetic(args.bars)
+    names = INDICATORS.names()
+    if args.only:
+        names = [n for n in names if n in args.only.split(",")]
+    cpu0 = time.process_time()
+    print(f"load average before: {os.getloadavg()}")
+    if not args.skip_single:
+        run_single(names, data, args)
+    sizes = [int(n) for n in args.universe.split(",") if n]
+    if sizes:
+        run_universe(names, sizes, args)
     print(
         f"process CPU time {time.process_time() - cpu0:.1f} s; load average after: "
         f"{os.getloadavg()}"

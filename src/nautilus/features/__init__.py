@@ -23,11 +23,13 @@ from nautilus.features import (  # noqa: F401  (importing registers the indicato
 from nautilus.features.base import INDICATORS, Indicator, compute, list_indicators, register
 from nautilus.features.grid import run_grid
 from nautilus.features.streaming import IndicatorStream
+from nautilus.features.universe_stream import UniverseStream
 
 __all__ = [
     "INDICATORS",
     "Indicator",
     "IndicatorStream",
+    "UniverseStream",
     "compute",
     "list_indicators",
     "register",

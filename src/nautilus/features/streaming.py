@@ -9,6 +9,9 @@ Per-bar cost is dominated by the Python -> numba call: ``update`` goes through o
 step that takes a single packed array plus the bar's scalars (see :mod:`fast_stream`);
 ``push``/``push1`` skip the input parsing. For throughput use :meth:`IndicatorStream.update_many`,
 which feeds a block of bars through the same kernel in one call and continues the same state.
+For many instruments updated at the same bar close use
+:class:`~nautilus.features.universe_stream.UniverseStream` (one compiled call per bar close for
+the whole universe).
 
 For the indicators whose steady state is a few float operations (SMA, WMA, DEMA, Bollinger,
 STDDEV, OBV, A/D, ...) ``IndicatorStream(name)`` returns a pure-Python twin
