@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 from pydantic import Field
 
@@ -17,6 +18,7 @@ from nautilus.features.base import Indicator, register
 from nautilus.features.primitives import (
     EPS_ZERO,
     NAN,
+    first_full,
     is_zero,
 )
 
@@ -137,7 +139,7 @@ register(
 
 class CCIConfig(FrozenConfig):
     """Commodity channel index of the typical price (TA-Lib CCI: mean absolute deviation,
-    constant 0.015, summed in TA-Lib's circular-buffer order).
+    constant 0.015; the window sums are vectorised, so they differ from TA-Lib's by ulps).
 
     Warm-up: ``timeperiod - 1`` leading NaNs. Units: dimensionless (typically -300..300).
     """
@@ -145,30 +147,53 @@ class CCIConfig(FrozenConfig):
     timeperiod: int = _period(14)
 
 
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _win_sum(win, n):  # type: ignore[no-untyped-def]
+    """Sum of ``win[:n]`` (reassociated: LLVM vectorises it; the order depends on ``n`` only,
+    so it is the same for every bar and every chunking)."""
+    acc = 0.0
+    for j in range(n):
+        acc += win[j]
+    return acc
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _win_absdev(win, avg, n):  # type: ignore[no-untyped-def]
+    """Sum of ``|win[j] - avg|`` over ``j < n`` (reassociated, as :func:`_win_sum`)."""
+    acc = 0.0
+    for j in range(n):
+        acc += math.fabs(win[j] - avg)
+    return acc
+
+
 @njit(cache=True)
 def cci_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     h, lo, c = x[0], x[1], x[2]
-    ring = st[1 : 1 + n]
-    t0 = int(st[0]) - start
-    slot = (t0 + start) % n
-    for i in range(start, stop):
-        t = t0 + i
-        last = (h[i] + lo[i] + c[i]) / 3
-        ring[slot] = last
-        slot = slot + 1 if slot < n - 1 else 0
-        if t < n - 1:
-            out[0, i - start] = NAN
-            continue
-        avg = 0.0
-        for j in range(n):
-            avg += ring[j]
-        avg /= n
-        dev = 0.0
-        for j in range(n):
-            dev += math.fabs(ring[j] - avg)
-        d = last - avg
-        out[0, i - start] = d / (0.015 * (dev / n)) if d != 0.0 and dev != 0.0 else 0.0
+    first = first_full(start, stop, int(st[0]), n)
+    for i in range(start, first):
+        out[0, i - start] = NAN
+    inv_n = 1.0 / n
+    k = 0.015 / n
+    m = min(stop - first, 1024)
+    if m > 0:
+        # per block: the typical prices of the block and the n - 1 bars before it (one
+        # vectorised pass), then per bar the window's mean and mean absolute deviation over a
+        # contiguous slice, and one division (TA-Lib divides four times)
+        tp = np.empty(m + n - 1)
+        for b0 in range(first, stop, m):
+            w = min(b0 + m, stop) - b0
+            f0 = b0 - n + 1
+            hs, ls, cs = h[f0 : b0 + w], lo[f0 : b0 + w], c[f0 : b0 + w]
+            for q in range(w + n - 1):
+                tp[q] = (hs[q] + ls[q] + cs[q]) / 3
+            dst = out[0, b0 - start : b0 - start + w]
+            for j in range(w):
+                win = tp[j : j + n]
+                avg = _win_sum(win, n) * inv_n
+                dev = _win_absdev(win, avg, n)
+                d = win[n - 1] - avg
+                dst[j] = d / (dev * k) if d != 0.0 and dev != 0.0 else 0.0
     st[0] += stop - start
 
 
@@ -180,9 +205,9 @@ register(
         ("cci",),
         CCIConfig,
         cci_kernel,
-        lambda c: 1 + c.timeperiod,
+        lambda c: 1,
         lambda c: c.timeperiod - 1,
-        history=lambda c: 0,
+        history=lambda c: c.timeperiod - 1,
         talib="CCI",
         row_inputs=True,
     )
@@ -400,7 +425,47 @@ def _ult_terms(x, j):  # type: ignore[no-untyped-def]
     return bp, (d if d > tr else tr)
 
 
-@njit(cache=True)
+_ULT_SCALE = 100.0 / 7.0
+ULT_BLOCK = 1024
+"""Bars per block whose terms are computed in one vectorised pass (the scratch stays in L1)."""
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _ult_out(s1, s2, s3, s4, s5, s6):  # type: ignore[no-untyped-def]
+    """100/7 * (4*s1/s2 + 2*s3/s4 + s5/s6) over the common denominator: one division per bar
+    instead of TA-Lib's four (a division costs more than the few products); TA-Lib's form
+    (skipping windows whose true-range sum is ~0) when a sum is ~0 or the product of the
+    three leaves the normal range. Differs from TA-Lib by a few ulps."""
+    d24 = s2 * s4
+    den = d24 * s6
+    if min(min(s2, s4), s6) >= EPS_ZERO and den < 1e290:  # (then den >= 1e-24)
+        return ((4.0 * s1 * s4 + 2.0 * s3 * s2) * s6 + s5 * d24) * _ULT_SCALE / den
+    o = 0.0
+    if not is_zero(s2):
+        o += 4.0 * (s1 / s2)
+    if not is_zero(s4):
+        o += 2.0 * (s3 / s4)
+    if not is_zero(s6):
+        o += s5 / s6
+    return 100.0 * (o / 7.0)
+
+
+@njit(cache=True, inline="always")
+def _ult_terms_into(hs, ls, cs, pcs, bp, tr, m):  # type: ignore[no-untyped-def]
+    """Buying pressure and true range of bar ``j`` of the zero-based slices, ``j < m``
+    (``pcs`` = the previous closes): no loop-carried value, so the loop vectorises."""
+    for j in range(m):
+        lo, hi, cy = ls[j], hs[j], pcs[j]
+        true_low = lo if lo < cy else cy
+        bp[j] = cs[j] - true_low
+        r = hi - lo
+        d = math.fabs(cy - hi)
+        r = d if d > r else r
+        d = math.fabs(cy - lo)
+        tr[j] = d if d > r else r
+
+
+@njit(cache=True, fastmath={"contract"})
 def ultosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     a, b, c = int(p[0]), int(p[1]), int(p[2])
     if a > b:
@@ -413,70 +478,55 @@ def ultosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     mx = c
     t0 = int(st[0]) - start
     steady = min(stop, max(start, start + mx + 1 - int(st[0])))
-    # the terms of the last ``mx`` bars (bar t in slot t % mx): each bar's are computed once
-    ring_bp = st[7 : 7 + mx]
-    ring_tr = st[7 + mx : 7 + 2 * mx]
     for i in range(start, steady):
         t = t0 + i
         out[0, i - start] = NAN
         if t == 0:
             continue
         bp, tr = _ult_terms(x, i)
-        ring_bp[t % mx] = bp
-        ring_tr[t % mx] = tr
         for k in range(3):
             if t >= mx - per[k] + 1:
                 st[1 + 2 * k] += bp
                 st[2 + 2 * k] += tr
         if t < mx:
             continue
-        o = 0.0
-        if not is_zero(st[2]):
-            o += 4.0 * (st[1] / st[2])
-        if not is_zero(st[4]):
-            o += 2.0 * (st[3] / st[4])
-        if not is_zero(st[6]):
-            o += st[5] / st[6]
+        o = _ult_out(st[1], st[2], st[3], st[4], st[5], st[6])
         for k in range(3):
             bp, tr = _ult_terms(x, i - per[k] + 1)
             st[1 + 2 * k] -= bp
             st[2 + 2 * k] -= tr
-        out[0, i - start] = 100.0 * (o / 7.0)
+        out[0, i - start] = o
     if steady < stop:
-        # every window running: the same operations with the six sums in registers
+        # every window running: the terms of a block (and of the ``mx - 1`` bars before it,
+        # which leave the windows) in a vectorised pass into scratch, then the six sums in
+        # registers over zero-based indices (TA-Lib recomputes the leaving bars' terms)
+        h, lo, cl = x[0], x[1], x[2]
         o0 = out[0]
         s1, s2, s3, s4, s5, s6 = st[1], st[2], st[3], st[4], st[5], st[6]
-        t = t0 + steady
-        # ring slots of the bar and of the bars leaving the three windows
-        q, qa, qb, qc = t % mx, (t - a + 1) % mx, (t - b + 1) % mx, (t + 1) % mx
-        for i in range(steady, stop):
-            bp, tr = _ult_terms(x, i)
-            ring_bp[q] = bp
-            ring_tr[q] = tr
-            s1 += bp
-            s2 += tr
-            s3 += bp
-            s4 += tr
-            s5 += bp
-            s6 += tr
-            o = 0.0
-            if not is_zero(s2):
-                o += 4.0 * (s1 / s2)
-            if not is_zero(s4):
-                o += 2.0 * (s3 / s4)
-            if not is_zero(s6):
-                o += s5 / s6
-            s1 -= ring_bp[qa]
-            s2 -= ring_tr[qa]
-            s3 -= ring_bp[qb]
-            s4 -= ring_tr[qb]
-            s5 -= ring_bp[qc]
-            s6 -= ring_tr[qc]
-            q = q + 1 if q < mx - 1 else 0
-            qa = qa + 1 if qa < mx - 1 else 0
-            qb = qb + 1 if qb < mx - 1 else 0
-            qc = qc + 1 if qc < mx - 1 else 0
-            o0[i - start] = 100.0 * (o / 7.0)
+        m = min(stop - steady, ULT_BLOCK)
+        bpb, trb = np.empty(m + mx - 1), np.empty(m + mx - 1)
+        ja, jb = mx - a, mx - b  # offsets of the bars leaving the windows in the scratch
+        for b0 in range(steady, stop, m):
+            b1 = min(b0 + m, stop)
+            f0 = b0 - mx + 1
+            w = b1 - f0
+            _ult_terms_into(h[f0:b1], lo[f0:b1], cl[f0:b1], cl[f0 - 1 : b1 - 1], bpb, trb, w)
+            dst = o0[b0 - start : b1 - start]
+            # zero-based views: the loop indexes them with ``j`` only (no wraparound checks)
+            bpn, trn, bpa, tra = bpb[mx - 1 :], trb[mx - 1 :], bpb[ja:], trb[ja:]
+            bpm, trm = bpb[jb:], trb[jb:]
+            # each sum moves by (new term - leaving term): one addition on its loop-carried
+            # chain (TA-Lib adds, then subtracts; the sums agree to a few ulps)
+            for j in range(b1 - b0):
+                bp = bpn[j]
+                tr = trn[j]
+                dst[j] = _ult_out(s1 + bp, s2 + tr, s3 + bp, s4 + tr, s5 + bp, s6 + tr)
+                s1 += bp - bpa[j]
+                s2 += tr - tra[j]
+                s3 += bp - bpm[j]
+                s4 += tr - trm[j]
+                s5 += bp - bpb[j]
+                s6 += tr - trb[j]
         st[1], st[2], st[3], st[4], st[5], st[6] = s1, s2, s3, s4, s5, s6
     st[0] += stop - start
 
@@ -489,7 +539,7 @@ register(
         ("ultosc",),
         UltOscConfig,
         ultosc_kernel,
-        lambda c: 7 + 2 * max(c.timeperiod1, c.timeperiod2, c.timeperiod3),
+        lambda c: 7,
         lambda c: max(c.timeperiod1, c.timeperiod2, c.timeperiod3),
         talib="ULTOSC",
         row_inputs=True,

@@ -15,7 +15,7 @@ from nautilus.features.base import Indicator, register
 from nautilus.features.primitives import (
     NAN,
     ema_step,
-    is_zero,
+    fma,
     ring_push,
     ring_wma,
     sma_ring_step,
@@ -195,6 +195,21 @@ class DEMAConfig(PeriodConfig):
     """
 
 
+@njit(cache=True, inline="always")
+def _ema_warm(st, o, n, k, v, prev):  # type: ignore[no-untyped-def]
+    """``ema_step`` at st[o], first keeping its last value in st[prev] once it runs."""
+    if st[o] >= n:
+        st[prev] = st[o + 1]
+    return ema_step(st, o, n, k, v)
+
+
+# Past the warm-up each EMA runs two bars at a time: e_t = (k x_t + (1-k) k x_{t-1}) +
+# (1-k)^2 e_{t-2} (e_{t-1} expanded; a few ulps from the one-step form). Its loop-carried
+# chain is a multiply and an add every *two* bars (the even and odd bars form two chains), which
+# without FMA (the pure-Python twins in ``stream_py`` repeat these operations exactly) is the
+# only way to shorten it; each EMA needs its two last values (and the last close: history 1).
+
+
 @njit(cache=True)
 def dema_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
@@ -202,25 +217,28 @@ def dema_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     c = x[0]
     o = out[0]
     i = start
-    while i < stop and st[3] < n:  # warm-up: both EMAs seeded by ema_step
-        e1 = ema_step(st, 1, n, k, c[i])
+    # st[1..4]: the two ``ema_step`` states; st[5], st[6]: each EMA's value one bar back
+    while i < stop and st[3] < n + 1:  # warm-up: both EMAs seeded by ema_step
+        e1 = _ema_warm(st, 1, n, k, c[i], 5)
         r = NAN
         if st[1] >= n:
-            e2 = ema_step(st, 3, n, k, e1)
+            e2 = _ema_warm(st, 3, n, k, e1, 6)
             if st[3] >= n:
                 r = 2.0 * e1 - e2
         o[i - start] = r
         i += 1
     if i < stop:
-        # both EMAs running, in registers, as v*k + e*(1-k): two operations on each chain
-        e1, e2 = st[2], st[4]
         omk = 1.0 - k
-        cs, dst = c[i:stop], o[i - start :]
+        kk = omk * k
+        oo = omk * omk
+        a1, b1, a2, b2 = st[2], st[5], st[4], st[6]
+        cs, ps, dst = c[i:stop], c[i - 1 : stop - 1], o[i - start :]
         for j in range(stop - i):
-            e1 = cs[j] * k + e1 * omk
-            e2 = e1 * k + e2 * omk
+            e1 = (k * cs[j] + kk * ps[j]) + oo * b1
+            e2 = (k * e1 + kk * a1) + oo * b2
+            b1, a1, b2, a2 = a1, e1, a2, e2
             dst[j] = 2.0 * e1 - e2
-        st[2], st[4] = e1, e2
+        st[2], st[5], st[4], st[6] = a1, b1, a2, b2
         st[1] += stop - i
         st[3] += stop - i
     st[0] += stop - start
@@ -234,9 +252,9 @@ register(
         ("dema",),
         DEMAConfig,
         dema_kernel,
-        lambda c: 5,
+        lambda c: 7,
         lambda c: 2 * (c.timeperiod - 1),
-        history=lambda c: 0,
+        history=lambda c: 1,
         talib="DEMA",
         row_inputs=True,
     )
@@ -257,28 +275,31 @@ def tema_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     c = x[0]
     o = out[0]
     i = start
-    while i < stop and st[5] < n:  # warm-up: the three EMAs seeded by ema_step
-        e1 = ema_step(st, 1, n, k, c[i])
+    # st[1..6]: the three ``ema_step`` states; st[7..9]: each EMA's value one bar back
+    while i < stop and st[5] < n + 1:  # warm-up: the three EMAs seeded by ema_step
+        e1 = _ema_warm(st, 1, n, k, c[i], 7)
         r = NAN
         if st[1] >= n:
-            e2 = ema_step(st, 3, n, k, e1)
+            e2 = _ema_warm(st, 3, n, k, e1, 8)
             if st[3] >= n:
-                e3 = ema_step(st, 5, n, k, e2)
+                e3 = _ema_warm(st, 5, n, k, e2, 9)
                 if st[5] >= n:
                     r = 3.0 * e1 - 3.0 * e2 + e3
         o[i - start] = r
         i += 1
     if i < stop:
-        # v*k + e*(1-k): two operations on each EMA's loop-carried chain (as in dema_kernel)
-        e1, e2, e3 = st[2], st[4], st[6]
         omk = 1.0 - k
-        cs, dst = c[i:stop], o[i - start :]
+        kk = omk * k
+        oo = omk * omk
+        a1, b1, a2, b2, a3, b3 = st[2], st[7], st[4], st[8], st[6], st[9]
+        cs, ps, dst = c[i:stop], c[i - 1 : stop - 1], o[i - start :]
         for j in range(stop - i):
-            e1 = cs[j] * k + e1 * omk
-            e2 = e1 * k + e2 * omk
-            e3 = e2 * k + e3 * omk
+            e1 = (k * cs[j] + kk * ps[j]) + oo * b1
+            e2 = (k * e1 + kk * a1) + oo * b2
+            e3 = (k * e2 + kk * a2) + oo * b3
+            b1, a1, b2, a2, b3, a3 = a1, e1, a2, e2, a3, e3
             dst[j] = 3.0 * (e1 - e2) + e3
-        st[2], st[4], st[6] = e1, e2, e3
+        st[2], st[7], st[4], st[8], st[6], st[9] = a1, b1, a2, b2, a3, b3
         st[1] += stop - i
         st[3] += stop - i
         st[5] += stop - i
@@ -293,9 +314,9 @@ register(
         ("tema",),
         TEMAConfig,
         tema_kernel,
-        lambda c: 7,
+        lambda c: 10,
         lambda c: 3 * (c.timeperiod - 1),
-        history=lambda c: 0,
+        history=lambda c: 1,
         talib="TEMA",
         row_inputs=True,
     )
@@ -381,91 +402,6 @@ register(
 )
 
 
-# --- KAMA ----------------------------------------------------------------------------------
-
-
-class KAMAConfig(FrozenConfig):
-    """Kaufman adaptive moving average of ``close`` (fast 2, slow 30 constants; TA-Lib KAMA).
-
-    Efficiency ratio ``|x_t - x_{t-n}| / sum |dx|``; a zero path length (``< 1e-8``) counts as
-    full efficiency, as in TA-Lib. Warm-up: ``timeperiod`` leading NaNs. Units: price.
-    """
-
-    timeperiod: int = Field(30, ge=2, le=PERIOD_MAX, description="window length in bars")
-
-
-@njit(cache=True)
-def kama_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    n = int(p[0])
-    const_max = 2.0 / (30.0 + 1.0)
-    const_diff = 2.0 / (2.0 + 1.0) - const_max
-    c = x[0]
-    t0 = int(st[0]) - start
-    sum_roc, kama, trailing = st[1], st[2], st[3]
-    steady = min(stop, max(start, start + n + 1 - int(st[0])))
-    for i in range(start, steady):
-        t = t0 + i
-        if t == 0:
-            out[0, i - start] = NAN
-            continue
-        if t < n:
-            sum_roc += math.fabs(c[i - 1] - c[i])
-            out[0, i - start] = NAN
-            continue
-        roc = c[i] - c[i - n]
-        if t == n:
-            sum_roc += math.fabs(c[i - 1] - c[i])
-            kama = c[i - 1]
-        else:
-            sum_roc -= math.fabs(trailing - c[i - n])
-            sum_roc += math.fabs(c[i] - c[i - 1])
-        trailing = c[i - n]
-        if sum_roc <= roc or is_zero(sum_roc):
-            er = 1.0
-        else:
-            er = math.fabs(roc / sum_roc)
-        sc = er * const_diff + const_max
-        sc *= sc
-        kama = (c[i] - kama) * sc + kama
-        out[0, i - start] = kama
-    if steady < stop:
-        # zero-based slices; one add (and one multiply) on each loop-carried chain
-        cs, ps = c[steady:stop], c[steady - 1 : stop - 1]
-        olds, dst = c[steady - n : stop - n], out[0][steady - start :]
-        for j in range(stop - steady):
-            cj = cs[j]
-            old = olds[j]
-            roc = cj - old
-            sum_roc += math.fabs(cj - ps[j]) - math.fabs(trailing - old)
-            trailing = old
-            if sum_roc <= roc or is_zero(sum_roc):
-                er = 1.0
-            else:
-                er = math.fabs(roc / sum_roc)
-            sc = er * const_diff + const_max
-            sc *= sc
-            kama = cj * sc + kama * (1.0 - sc)
-            dst[j] = kama
-    st[1], st[2], st[3] = sum_roc, kama, trailing
-    st[0] += stop - start
-
-
-register(
-    Indicator(
-        "kama",
-        "overlap",
-        ("close",),
-        ("kama",),
-        KAMAConfig,
-        kama_kernel,
-        lambda c: 4,
-        lambda c: c.timeperiod,
-        talib="KAMA",
-        row_inputs=True,
-    )
-)
-
-
 # --- T3 ------------------------------------------------------------------------------------
 
 
@@ -486,16 +422,22 @@ def t3_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     vf = p[1]
     k = 2.0 / (n + 1.0)
     omk = 1.0 - k
+    nk = n * k
     pm1 = n - 1
     tr = vf * vf
     c1 = -(tr * vf)
     c2 = 3.0 * (tr - c1)
     c3 = -6.0 * tr - 3.0 * (vf - c1)
     c4 = 1.0 + 3.0 * vf - c1 + 3.0 * tr
+    # the EMAs are kept scaled, g_s = e_s / k**s: then e_s = k e_{s-1} + (1-k) e_s reads
+    # g_s = g_{s-1} + (1-k) g_s, one FMA per EMA and bar (instead of a multiply and an FMA), a
+    # seed (the SMA of n values of e_{s-1}) is sum(g_{s-1}) / (n k), and the output weights
+    # take the powers of k (values a few ulps from TA-Lib's)
+    d1, d2, d3, d4 = c1 * k**6, c2 * k**5, c3 * k**4, c4 * k**3
     t0 = int(st[0]) - start
     c = x[0]
     o = out[0]
-    # st[1] = running seed sum, st[2..7] = e1..e6; once all six run, they stay in registers
+    # st[1] = running seed sum, st[2..7] = g1..g6; once all six run, they stay in registers
     steady = min(stop, max(start, start + 6 * pm1 + 1 - int(st[0])))
     for i in range(start, steady):
         t = t0 + i
@@ -504,34 +446,34 @@ def t3_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
         if t < n:
             st[1] += v
             if t == n - 1:
-                st[2] = st[1] / n
+                st[2] = st[1] / nk
                 st[1] = st[2]
         else:
             s = (t - 1) // pm1 + 1 if t <= 6 * pm1 else 7
             prev = v
             for j in range(min(s - 1, 6)):
-                st[2 + j] = k * prev + omk * st[2 + j]
+                st[2 + j] = fma(omk, st[2 + j], prev)
                 prev = st[2 + j]
             if s <= 6:
                 st[1] += prev
                 if t == s * pm1:
-                    st[1 + s] = st[1] / n
+                    st[1 + s] = st[1] / nk
                     st[1] = st[1 + s]
             if t >= 6 * pm1:
-                r = c1 * st[7] + c2 * st[6] + c3 * st[5] + c4 * st[4]
+                r = d1 * st[7] + d2 * st[6] + d3 * st[5] + d4 * st[4]
         o[i - start] = r
     if steady < stop:
-        e1, e2, e3, e4, e5, e6 = st[2], st[3], st[4], st[5], st[6], st[7]
+        g1, g2, g3, g4, g5, g6 = st[2], st[3], st[4], st[5], st[6], st[7]
         cs, dst = c[steady:stop], o[steady - start :]
         for j in range(stop - steady):
-            e1 = k * cs[j] + omk * e1
-            e2 = k * e1 + omk * e2
-            e3 = k * e2 + omk * e3
-            e4 = k * e3 + omk * e4
-            e5 = k * e4 + omk * e5
-            e6 = k * e5 + omk * e6
-            dst[j] = c1 * e6 + c2 * e5 + c3 * e4 + c4 * e3
-        st[2], st[3], st[4], st[5], st[6], st[7] = e1, e2, e3, e4, e5, e6
+            g1 = fma(omk, g1, cs[j])
+            g2 = fma(omk, g2, g1)
+            g3 = fma(omk, g3, g2)
+            g4 = fma(omk, g4, g3)
+            g5 = fma(omk, g5, g4)
+            g6 = fma(omk, g6, g5)
+            dst[j] = d1 * g6 + d2 * g5 + d3 * g4 + d4 * g3
+        st[2], st[3], st[4], st[5], st[6], st[7] = g1, g2, g3, g4, g5, g6
     st[0] += stop - start
 
 

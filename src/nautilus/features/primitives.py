@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import math
 
+import llvmlite.ir as llir
 import numpy as np
 from numba import njit
+from numba.core import types as nbtypes
+from numba.extending import intrinsic
 
 NAN = np.nan
 EPS_ZERO = 1e-8
@@ -27,6 +30,21 @@ def row_finite(row: np.ndarray) -> bool:
         v = row[j]
         bad |= (v - v) != 0.0
     return not bad
+
+
+@intrinsic
+def fma(typingctx, a, b, c):  # type: ignore[no-untyped-def]
+    """``a * b + c`` rounded once (LLVM ``llvm.fma.f64``): an explicit fused multiply-add, so
+    the kernel's arithmetic does not depend on which products LLVM chooses to contract. Kernels
+    using it have no pure-Python streaming twin (Python 3.11 has no ``fma``)."""
+    sig = nbtypes.float64(nbtypes.float64, nbtypes.float64, nbtypes.float64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        d = llir.DoubleType()
+        f = builder.module.declare_intrinsic("llvm.fma", [d], llir.FunctionType(d, [d, d, d]))
+        return builder.call(f, args)
+
+    return sig, codegen
 
 
 @njit(cache=True)
@@ -144,26 +162,6 @@ def ring_push(st: np.ndarray, o: int, n: int, v: float) -> int:
     st[o + 1 + c % n] = v
     st[o] = c + 1
     return c + 1
-
-
-@njit(cache=True)
-def ring_max(st: np.ndarray, o: int, n: int) -> float:
-    """Max of a full ring (``n`` values)."""
-    m = st[o + 1]
-    for j in range(1, n):
-        if st[o + 1 + j] > m:
-            m = st[o + 1 + j]
-    return m
-
-
-@njit(cache=True)
-def ring_min(st: np.ndarray, o: int, n: int) -> float:
-    """Min of a full ring (``n`` values)."""
-    m = st[o + 1]
-    for j in range(1, n):
-        if st[o + 1 + j] < m:
-            m = st[o + 1 + j]
-    return m
 
 
 @njit(cache=True)
@@ -352,6 +350,29 @@ def _window_extreme(
 
 
 @njit(cache=True)
+def window_levels(row, b0, b1, n, t1, t2, highest):  # type: ignore[no-untyped-def]
+    """The doubling of :func:`window_extremes` without its last pass: returns ``(cur, w)``,
+    ``w`` the largest power of two ``<= n`` and ``cur[j]`` the extreme of ``row`` over the
+    ``w`` bars from bar ``b0 - n + 1 + j``; the extreme over the ``n`` bars ending at bar
+    ``b0 + j`` is then that of ``cur[j]`` and ``cur[j + n - w]``, which a caller can fuse into
+    its own element-wise loop (``b1 - b0 > 8``; ``t1``/``t2`` as for :func:`window_extremes`)."""
+    size = b1 - b0 + n - 1
+    cur = row[b0 - n + 1 : b1]
+    w = 1
+    k = 0
+    while 2 * w <= n:
+        nxt = t1 if k % 2 == 0 else t2
+        if highest:
+            _pair_max(cur, cur[w:], nxt, size - 2 * w + 1)
+        else:
+            _pair_min(cur, cur[w:], nxt, size - 2 * w + 1)
+        cur = nxt
+        w *= 2
+        k += 1
+    return cur, w
+
+
+@njit(cache=True)
 def window_extremes(
     hrow: np.ndarray,
     lrow: np.ndarray,
@@ -386,3 +407,136 @@ def window_extremes(
         return
     _window_extreme(hrow, b0, b1, n, hi, t1, t2, True)
     _window_extreme(lrow, b0, b1, n, lo, t1, t2, False)
+
+
+# Cephes' atan (range reduction to |x| <= 0.66, then a rational approximation; <= 1 ulp from
+# the correctly rounded value), written without branches on the argument so a loop of it
+# vectorises and an out-of-order core overlaps it with a loop-carried chain.
+_AT_P = (
+    -8.750608600031904122785e-1,
+    -1.615753718733365076637e1,
+    -7.500855792314704667340e1,
+    -1.228866684490136173410e2,
+    -6.485021904942025371773e1,
+)
+_AT_Q = (
+    2.485846490142306297962e1,
+    1.650270098316988542046e2,
+    4.328810604912902668951e2,
+    4.853903996359136964868e2,
+    1.945506571482613964425e2,
+)
+_AT_T3P8 = 2.41421356237309504880
+_AT_MOREBITS = 6.123233995736765886130e-17
+
+
+@njit(cache=True, inline="always")
+def _atan_reduced(num: float, den: float, big: bool, mid: bool) -> float:
+    p0, p1, p2, p3, p4 = _AT_P
+    q0, q1, q2, q3, q4 = _AT_Q
+    y0 = math.pi / 2 if big else (math.pi / 4 if mid else 0.0)
+    mb = _AT_MOREBITS if big else (0.5 * _AT_MOREBITS if mid else 0.0)
+    xr = num / den
+    z = xr * xr
+    pz = (((p0 * z + p1) * z + p2) * z + p3) * z + p4
+    qz = ((((z + q0) * z + q1) * z + q2) * z + q3) * z + q4
+    return y0 + ((xr * (z * pz / qz) + xr) + mb)
+
+
+@njit(cache=True, inline="always")
+def fast_atan(v: float) -> float:
+    """``atan(v)`` to within 1 ulp of ``math.atan`` (which calls libm, an opaque call per
+    bar); NaN gives NaN, +-inf gives +-pi/2."""
+    a = math.fabs(v)
+    big = a > _AT_T3P8
+    mid = a > 0.66
+    num = -1.0 if big else (a - 1.0 if mid else a)
+    den = a if big else (a + 1.0 if mid else 1.0)
+    return math.copysign(_atan_reduced(num, den, big, mid), v)
+
+
+@njit(cache=True, inline="always")
+def fast_atan_ratio(y: float, x: float) -> float:
+    """``atan(y / x)`` for ``x != 0`` without forming ``y / x`` first: the range reduction
+    works on ``|y|`` and ``|x|``, so there is one division less on the way (a shorter latency
+    where the angle feeds a loop-carried chain); within a few ulps of ``math.atan(y / x)``."""
+    ay = math.fabs(y)
+    ax = math.fabs(x)
+    big = ay > _AT_T3P8 * ax
+    mid = ay > 0.66 * ax
+    num = -ax if big else (ay - ax if mid else ay)
+    den = ay if big else (ay + ax if mid else ax)
+    r = _atan_reduced(num, den, big, mid)
+    return -r if (y < 0.0) != (x < 0.0) else r
+
+
+@njit(cache=True, inline="always")
+def _pair_arg(av, bv, ai, bi, oi, m, highest):  # type: ignore[no-untyped-def]
+    """The bar of the pair's extreme (the later one on ties). A pass of its own (the values
+    are :func:`_pair_max`/:func:`_pair_min`): with fewer arrays in one loop LLVM can check
+    them for overlap and vectorise; both bars are loaded unconditionally for the same reason."""
+    if highest:
+        for j in range(m):
+            x = av[j]
+            y = bv[j]
+            p = ai[j]
+            q = bi[j]
+            oi[j] = q if y >= x else p
+    else:
+        for j in range(m):
+            x = av[j]
+            y = bv[j]
+            p = ai[j]
+            q = bi[j]
+            oi[j] = q if y <= x else p
+
+
+@njit(cache=True)
+def window_arg_extreme(row, b0, b1, n, dst, tv1, ti1, tv2, ti2, highest):  # type: ignore[no-untyped-def]
+    """``dst[j]`` = how many bars before bar ``b0 + j`` the highest (``highest``) or lowest
+    ``row`` of the ``n`` bars ending there lies, the latest bar on ties (TA-Lib's AROON
+    tracking picks the same bar), for ``j < b1 - b0``; reads ``n - 1`` bars before ``b0``.
+
+    The doubling of :func:`window_extremes` carrying each extreme's bar along (element-wise
+    passes that vectorise). A later window's extreme wins ties, so every combined window keeps
+    its latest extreme. Scratch: ``tv1``/``tv2`` float64, ``ti1``/``ti2`` int64, at least
+    ``b1 - b0 + n - 1`` values each.
+    """
+    m = b1 - b0
+    if m <= 8:
+        for j in range(m):
+            i = b0 + j
+            best = row[i - n + 1]
+            at = 0
+            for q in range(1, n):
+                v = row[i - n + 1 + q]
+                if (v >= best) if highest else (v <= best):
+                    best = v
+                    at = q
+            dst[j] = n - 1 - at
+        return
+    size = m + n - 1
+    cv = row[b0 - n + 1 : b1]
+    ci = ti2[:size]
+    for q in range(size):
+        ci[q] = q
+    w = 1
+    k = 0
+    while 2 * w <= n:
+        nv = tv1 if k % 2 == 0 else tv2
+        ni = ti1 if k % 2 == 0 else ti2
+        mm = size - 2 * w + 1
+        _pair_arg(cv, cv[w:], ci, ci[w:], ni, mm, highest)
+        if highest:
+            _pair_max(cv, cv[w:], nv, mm)
+        else:
+            _pair_min(cv, cv[w:], nv, mm)
+        cv = nv
+        ci = ni
+        w *= 2
+        k += 1
+    # the window of n as the earlier and the later power-of-two window (the later wins ties)
+    oi = ti1 if k % 2 == 0 else ti2
+    _pair_arg(cv, cv[n - w :], ci, ci[n - w :], oi, m, highest)
+    for j in range(m):
+        dst[j] = j + n - 1 - oi[j]

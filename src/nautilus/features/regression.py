@@ -13,7 +13,7 @@ from pydantic import Field
 
 from nautilus.core.config import FrozenConfig
 from nautilus.features.base import Indicator, register
-from nautilus.features.primitives import NAN, first_full, reset_period
+from nautilus.features.primitives import NAN, fast_atan, first_full, reset_period
 
 PERIOD_MAX = 100_000
 
@@ -74,11 +74,11 @@ def _linreg_value(k, sy, sxy, n, sum_x, inv_div, inv_n, deg, mode):  # type: ign
     if mode == 2:
         return k + b
     if mode == 3:
-        return math.atan(m) * deg
+        return fast_atan(m) * deg
     return k + (b + m * n)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"contract"})
 def _linreg_span(win, old, dst, ph, r, sums, n, mode):  # type: ignore[no-untyped-def]
     """The bars of ``_linreg`` over zero-based slices (as ``statistics._var_span``)."""
     k, sy, sxy = sums
@@ -106,11 +106,24 @@ def _linreg_span(win, old, dst, ph, r, sums, n, mode):  # type: ignore[no-untype
         # (the anchor cancels from the change of sum(d); sum(offset * d) gains n K)
         run = min(m - j, r - ph)
         nk = n * k
-        for q in range(j, j + run):
-            w = old[q]
-            sxy += (sy + nk) - n * w
-            sy += win[q + n - 1] - w
-            dst[q] = _linreg_value(k, sy, sxy, n, sum_x, inv_div, inv_n, deg, mode)
+        fn = float(n)
+        # zero-based views indexed by the loop variable only (no wraparound checks)
+        olds, news, dsts = old[j : j + run], win[j + n - 1 : j + n - 1 + run], dst[j : j + run]
+        if mode == 3:
+            # the slopes, then their angles in a separate pass (which vectorises)
+            for q in range(run):
+                w = olds[q]
+                sxy += (sy + nk) - fn * w
+                sy += news[q] - w
+                dsts[q] = _linreg_value(k, sy, sxy, n, sum_x, inv_div, inv_n, deg, 1)
+            for q in range(run):
+                dsts[q] = fast_atan(dsts[q]) * deg
+        else:
+            for q in range(run):
+                w = olds[q]
+                sxy += (sy + nk) - fn * w
+                sy += news[q] - w
+                dsts[q] = _linreg_value(k, sy, sxy, n, sum_x, inv_div, inv_n, deg, mode)
         j += run
         ph = (ph + run) % r
     return ph, (k, sy, sxy)

@@ -233,7 +233,7 @@ def _correl_value(sx, sy, sxy, sx2, sy2, inv):  # type: ignore[no-untyped-def]
     return (sxy - sx * sy * inv) / math.sqrt(tmp)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"contract"})
 def _correl_span(wa, wb, oa, ob, dst, ph, r, sums, n):  # type: ignore[no-untyped-def]
     """The bars of ``correl_kernel`` over zero-based slices (as :func:`_var_span`): sums of
     deviations from anchors (st[1], st[2]) that are reset, and the sums recomputed exactly,
@@ -258,15 +258,18 @@ def _correl_span(wa, wb, oa, ob, dst, ph, r, sums, n):  # type: ignore[no-untype
             ph = 1 % r
             continue
         run = min(m - j, r - ph)
-        for q in range(j, j + run):
-            u, v = wa[q + n - 1] - ka, wb[q + n - 1] - kb
-            e, f = oa[q] - ka, ob[q] - kb
+        # zero-based views indexed by the loop variable only (no wraparound checks)
+        na, nb = wa[j + n - 1 : j + n - 1 + run], wb[j + n - 1 : j + n - 1 + run]
+        pa, pb, ds = oa[j : j + run], ob[j : j + run], dst[j : j + run]
+        for q in range(run):
+            u, v = na[q] - ka, nb[q] - kb
+            e, f = pa[q] - ka, pb[q] - kb
             sx += u - e
             sy += v - f
             sxy += u * v - e * f
             sx2 += (u - e) * (u + e)
             sy2 += (v - f) * (v + f)
-            dst[q] = _correl_value(sx, sy, sxy, sx2, sy2, inv)
+            ds[q] = _correl_value(sx, sy, sxy, sx2, sy2, inv)
         j += run
         ph = (ph + run) % r
     return ph, (ka, kb, sx, sy, sxy, sx2, sy2)

@@ -1,4 +1,5 @@
-"""Range-position oscillators: stochastics (slow, fast, of RSI) and Williams %R.
+"""Range-position oscillators: stochastics (slow, fast, of RSI), Williams %R, and Aroon (how
+long ago the window's extremes were; registered in the ``trend`` category, as in TA-Lib).
 
 Outputs are in percent points. A flat window (highest == lowest) gives 0, as in TA-Lib.
 """
@@ -16,11 +17,9 @@ from nautilus.features.primitives import (
     EXTREMES_BLOCK,
     NAN,
     first_full,
-    ring_max,
-    ring_min,
-    ring_push,
-    sma_ring_step,
+    window_arg_extreme,
     window_extremes,
+    window_levels,
 )
 
 PERIOD_MAX = 100_000
@@ -46,46 +45,107 @@ class StochConfig(FrozenConfig):
     slowd_period: int = _period(3, 1)
 
 
+STOCH_BLOCK = 1024
+"""Bars per block of the stochastic kernels (their scratch stays in L1)."""
+
+
 @njit(cache=True)
-def _fastk_into(x, first, stop, n, k):  # type: ignore[no-untyped-def]
-    """Fast %K of the bars ``first..stop`` (all with a full window) into ``k[0:stop-first]``."""
-    h, lo, c = x[0], x[1], x[2]
-    m = min(stop - first, EXTREMES_BLOCK)
-    if m <= 0:
+def _range_position(x, b0, b1, n, dst, hi, ll, t1, t2, willr):  # type: ignore[no-untyped-def]
+    """``dst[j]`` for bar ``b0 + j`` (``j < b1 - b0``, full windows of ``n`` bars): fast %K,
+    100 (close - lowest) / (highest - lowest), or Williams %R, 100 (close - highest) / (highest
+    - lowest); 0 for a flat window. One division per bar (TA-Lib divides twice, by the range
+    / 100; an ulp apart). For more than 8 bars the last pass of the window extremes is fused
+    with the division (the divider then works alongside the max/min); ``hi``/``ll`` and
+    ``t1``/``t2`` are scratch of ``b1 - b0`` and ``b1 - b0 + n`` values, and ``hi``/``ll``
+    also serve as the second pair of doubling buffers (``b1 - b0 + n`` values then)."""
+    m = b1 - b0
+    cs = x[2][b0:b1]
+    if m <= 8:
+        window_extremes(x[0], x[1], b0, b1, n, hi, ll, t1, t2)
+        for j in range(m):
+            diff = hi[j] - ll[j]
+            num = cs[j] - (hi[j] if willr else ll[j])
+            dst[j] = (num * 100.0) / diff if diff != 0.0 else 0.0
         return
-    hi, ll = np.empty(m), np.empty(m)
-    t1, t2 = np.empty(m + n), np.empty(m + n)
-    for b0 in range(first, stop, m):
-        b1 = min(b0 + m, stop)
-        window_extremes(h, lo, b0, b1, n, hi, ll, t1, t2)
-        for j in range(b1 - b0):
-            diff = (hi[j] - ll[j]) / 100.0
-            k[b0 - first + j] = (c[b0 + j] - ll[j]) / diff if diff != 0.0 else 0.0
+    hc, w = window_levels(x[0], b0, b1, n, t1, t2, True)
+    lc, _ = window_levels(x[1], b0, b1, n, hi, ll, False)
+    hs, ls = hc[n - w :], lc[n - w :]
+    for j in range(m):
+        a = hc[j]
+        b = hs[j]
+        h = a if a >= b else b
+        a = lc[j]
+        b = ls[j]
+        low = a if a <= b else b
+        diff = h - low
+        num = cs[j] - (h if willr else low)
+        dst[j] = (num * 100.0) / diff if diff != 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def _fastk_block(x, b0, b1, tb, fk, kb, hk, hi, ll, t1, t2):  # type: ignore[no-untyped-def]
+    """Fast %K of the bars ``b0..b1`` (``tb`` = bar number of ``b0``) that have a full window
+    into ``kb[hk + j]`` (``j = i - b0``); returns the first such ``j``."""
+    w = b1 - b0
+    j0 = min(w, max(0, fk - 1 - tb))
+    if j0 < w:
+        # 100 * (close - lowest) / (highest - lowest): one division per bar (TA-Lib divides
+        # twice, by (highest - lowest) / 100); differs by an ulp, and vectorises
+        _range_position(x, b0 + j0, b1, fk, kb[hk + j0 :], hi, ll, t1, t2, False)
+    return j0
 
 
 @njit(cache=True)
 def stoch_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     fk, sk, sd = int(p[0]), int(p[1]), int(p[2])
-    o2 = 5 + 2 + sk
-    t0 = int(st[0]) - start
-    first = first_full(start, stop, int(st[0]), fk)
-    for i in range(start, first):
-        out[0, i - start] = NAN
-        out[1, i - start] = NAN
-    # fast %K (window extremes, vectorised) first, into the slow %K row, which the smoothing
-    # loop then overwrites bar by bar
-    _fastk_into(x, first, stop, fk, out[0][first - start :])
-    for i in range(first, stop):
-        t = t0 + i
-        k = sma_ring_step(st, 5, sk, out[0, i - start])
-        out[0, i - start] = NAN
-        out[1, i - start] = NAN
-        if t < fk + sk - 2:
-            continue
-        d = sma_ring_step(st, o2, sd, k)
-        if t >= fk + sk + sd - 3:
-            out[0, i - start] = k
-            out[1, i - start] = d
+    hk, hd = sk - 1, sd - 1
+    inv_k, inv_d = 1.0 / sk, 1.0 / sd
+    seen = int(st[0])
+    k1 = fk + sk - 2  # first bar with a slow %K
+    lb = k1 + sd - 1  # first bar with a slow %D (the lookback)
+    # state: st[1]/st[2] the running sums of the two SMAs (TA-Lib's order: add the new value,
+    # average, drop the oldest), then the last sk - 1 fast %K and sd - 1 slow %K, oldest first
+    ksum, dsum = st[1], st[2]
+    kcarry = st[3 : 3 + hk]
+    scarry = st[3 + hk : 3 + hk + hd]
+    m = min(stop - start, STOCH_BLOCK)
+    kb, sb = np.empty(hk + m), np.empty(hd + m)
+    hi, ll = np.empty(m + fk), np.empty(m + fk)
+    t1, t2 = np.empty(m + fk), np.empty(m + fk)
+    for b0 in range(start, stop, m):
+        b1 = min(b0 + m, stop)
+        w = b1 - b0
+        tb = seen + b0 - start
+        kb[:hk] = kcarry
+        sb[:hd] = scarry
+        j0 = _fastk_block(x, b0, b1, tb, fk, kb, hk, hi, ll, t1, t2)
+        kn, sn = kb[hk:], sb[hd:]
+        for j in range(j0, w):
+            ksum += kn[j]
+            if tb + j >= k1:
+                sn[j] = ksum * inv_k
+                ksum -= kb[j]
+        o0 = out[0, b0 - start : b1 - start]
+        o1 = out[1, b0 - start : b1 - start]
+        js = min(w, max(j0, k1 - tb))
+        for j in range(js):
+            o0[j] = NAN
+            o1[j] = NAN
+        for j in range(js, w):
+            sv = sn[j]
+            dsum += sv
+            if tb + j >= lb:
+                o0[j] = sv
+                o1[j] = dsum * inv_d
+                dsum -= sb[j]
+            else:
+                o0[j] = NAN
+                o1[j] = NAN
+        for q in range(hk):
+            kcarry[q] = kb[w + q]
+        for q in range(hd):
+            scarry[q] = sb[w + q]
+    st[1], st[2] = ksum, dsum
     st[0] += stop - start
 
 
@@ -119,20 +179,42 @@ class StochFConfig(FrozenConfig):
 @njit(cache=True)
 def stochf_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     fk, fd = int(p[0]), int(p[1])
-    t0 = int(st[0]) - start
-    first = first_full(start, stop, int(st[0]), fk)
-    for i in range(start, first):
-        out[0, i - start] = NAN
-        out[1, i - start] = NAN
-    _fastk_into(x, first, stop, fk, out[0][first - start :])
-    for i in range(first, stop):
-        t = t0 + i
-        d = sma_ring_step(st, 5, fd, out[0, i - start])
-        if t < fk + fd - 2:
-            out[0, i - start] = NAN
-            out[1, i - start] = NAN
-        else:
-            out[1, i - start] = d
+    hd = fd - 1
+    inv_d = 1.0 / fd
+    seen = int(st[0])
+    lb = fk + fd - 2
+    # state: st[1] the running %D sum, then the last fd - 1 fast %K, oldest first
+    dsum = st[1]
+    kcarry = st[2 : 2 + hd]
+    m = min(stop - start, STOCH_BLOCK)
+    kb = np.empty(hd + m)
+    hi, ll = np.empty(m + fk), np.empty(m + fk)
+    t1, t2 = np.empty(m + fk), np.empty(m + fk)
+    for b0 in range(start, stop, m):
+        b1 = min(b0 + m, stop)
+        w = b1 - b0
+        tb = seen + b0 - start
+        kb[:hd] = kcarry
+        j0 = _fastk_block(x, b0, b1, tb, fk, kb, hd, hi, ll, t1, t2)
+        kn = kb[hd:]
+        o0 = out[0, b0 - start : b1 - start]
+        o1 = out[1, b0 - start : b1 - start]
+        for j in range(j0):
+            o0[j] = NAN
+            o1[j] = NAN
+        for j in range(j0, w):
+            kv = kn[j]
+            dsum += kv
+            if tb + j >= lb:
+                o0[j] = kv
+                o1[j] = dsum * inv_d
+                dsum -= kb[j]
+            else:
+                o0[j] = NAN
+                o1[j] = NAN
+        for q in range(hd):
+            kcarry[q] = kb[w + q]
+    st[1] = dsum
     st[0] += stop - start
 
 
@@ -165,35 +247,69 @@ class StochRSIConfig(FrozenConfig):
     fastd_period: int = _period(3, 1)
 
 
+SRSI_BLOCK = 1024
+"""Bars per block of :func:`stochrsi_kernel` (its RSI and %K scratch stay in L1)."""
+
+
 @njit(cache=True)
 def stochrsi_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n, fk, fd = int(p[0]), int(p[1]), int(p[2])
+    hk, hd = fk - 1, fd - 1
+    inv_fd = 1.0 / fd
+    seen = int(st[0])
+    # state: st[1:4] RSI (bars, gain, loss), st[4] the running %D sum, then the last fk - 1
+    # RSI values and the last fd - 1 %K values, oldest first (the windows' history)
     rsi = st[1:4]
-    tmp = out[:1, :]
-    t0 = int(st[0]) - start
-    rs = 5  # ring of RSI values: st[4] count, st[5:5+fk]
-    od = 5 + fk
-    # RSI of every bar in one call (into the %K row, read back before it is overwritten)
-    rsi[0] = t0 + start
-    _wilder_osc(x, start, stop, p, rsi, tmp, False)
-    for i in range(start, stop):
-        t = t0 + i
-        r = tmp[0, i - start]
-        out[0, i - start] = NAN
-        out[1, i - start] = NAN
-        if t < n:
-            continue
-        cnt = ring_push(st, rs - 1, fk, r)
-        if cnt < fk:
-            continue
-        hh = ring_max(st, rs - 1, fk)
-        ll = ring_min(st, rs - 1, fk)
-        diff = (hh - ll) / 100.0
-        k = (r - ll) / diff if diff != 0.0 else 0.0
-        d = sma_ring_step(st, od, fd, k)
-        if t >= n + fk + fd - 2:
-            out[0, i - start] = k
-            out[1, i - start] = d
+    rsi[0] = seen
+    rcarry = st[5 : 5 + hk]
+    kcarry = st[5 + hk : 5 + hk + hd]
+    dsum = st[4]
+    k0 = n + fk - 1  # first bar with a %K
+    lb = k0 + fd - 1  # first bar with a %D (the lookback)
+    m = min(stop - start, SRSI_BLOCK)
+    # per block: RSI of the bars after the carried RSI history, the window extremes of the RSI
+    # (vectorised), %K with one division, then %D as a running sum in a register
+    rb = np.empty((1, hk + m))
+    kb = np.empty(hd + m)
+    hi, lo = np.empty(m), np.empty(m)
+    t1, t2 = np.empty(m + fk), np.empty(m + fk)
+    rrow = rb[0]
+    for b0 in range(start, stop, m):
+        b1 = min(b0 + m, stop)
+        w = b1 - b0
+        tb = seen + b0 - start  # bar number of b0
+        rrow[:hk] = rcarry
+        kb[:hd] = kcarry
+        _wilder_osc(x, b0, b1, p, rsi, rb[:, hk:], False)
+        j0 = min(w, max(0, k0 - tb))  # first bar of the block with a %K
+        if j0 < w:
+            window_extremes(rrow, rrow, hk + j0, hk + w, fk, hi, lo, t1, t2)
+            for j in range(w - j0):
+                diff = hi[j] - lo[j]
+                rv = rrow[hk + j0 + j]
+                kb[hd + j0 + j] = ((rv - lo[j]) * 100.0) / diff if diff != 0.0 else 0.0
+        o0 = out[0, b0 - start : b1 - start]
+        o1 = out[1, b0 - start : b1 - start]
+        for j in range(j0):
+            o0[j] = NAN
+            o1[j] = NAN
+        kn = kb[hd:]
+        for j in range(j0, w):
+            # TA-Lib's SMA order: add the new %K, average, then drop the oldest
+            kv = kn[j]
+            dsum += kv
+            if tb + j >= lb:
+                o0[j] = kv
+                o1[j] = dsum * inv_fd
+                dsum -= kb[j]
+            else:
+                o0[j] = NAN
+                o1[j] = NAN
+        for q in range(hk):
+            rcarry[q] = rrow[w + q]
+        for q in range(hd):
+            kcarry[q] = kb[w + q]
+    st[4] = dsum
     st[0] += stop - start
 
 
@@ -205,7 +321,7 @@ register(
         ("fastk", "fastd"),
         StochRSIConfig,
         stochrsi_kernel,
-        lambda c: 7 + c.fastk_period + c.fastd_period,
+        lambda c: 3 + c.fastk_period + c.fastd_period,
         lambda c: c.timeperiod + c.fastk_period + c.fastd_period - 2,
         history=lambda c: 1,
         talib="STOCHRSI",
@@ -230,21 +346,17 @@ class WillRConfig(FrozenConfig):
 @njit(cache=True)
 def willr_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
-    h, lo, c = x[0], x[1], x[2]
     o = out[0]
     first = first_full(start, stop, int(st[0]), n)
     for i in range(start, first):
         o[i - start] = NAN
     if first < stop:
         m = min(stop - first, EXTREMES_BLOCK)
-        hi, ll = np.empty(m), np.empty(m)
+        hi, ll = np.empty(m + n), np.empty(m + n)
         t1, t2 = np.empty(m + n), np.empty(m + n)
         for b0 in range(first, stop, m):
             b1 = min(b0 + m, stop)
-            window_extremes(h, lo, b0, b1, n, hi, ll, t1, t2)
-            for j in range(b1 - b0):
-                diff = (hi[j] - ll[j]) / (-100.0)
-                o[b0 - start + j] = (hi[j] - c[b0 + j]) / diff if diff != 0.0 else 0.0
+            _range_position(x, b0, b1, n, o[b0 - start : b1 - start], hi, ll, t1, t2, True)
     st[0] += stop - start
 
 
@@ -260,6 +372,101 @@ register(
         lambda c: c.timeperiod - 1,
         history=lambda c: c.timeperiod - 1,
         talib="WILLR",
+        row_inputs=True,
+    )
+)
+
+
+# --- Aroon ---------------------------------------------------------------------------------
+
+
+class AroonConfig(FrozenConfig):
+    """Aroon down/up (TA-Lib AROON): 100*(n - bars since the lowest low / highest high) over
+    the last ``timeperiod + 1`` bars; ties go to the most recent bar.
+
+    Warm-up: ``timeperiod`` leading NaNs. Units: percent points, 0..100.
+    """
+
+    timeperiod: int = _period(14)
+
+
+class AroonOscConfig(AroonConfig):
+    """Aroon oscillator = Aroon up - Aroon down (TA-Lib AROONOSC).
+
+    Warm-up: ``timeperiod`` leading NaNs. Units: percent points, -100..100.
+    """
+
+
+AROON_BLOCK = 1024
+"""Bars per block of the Aroon kernels (their scratch stays in L1)."""
+
+
+@njit(cache=True)
+def _aroon(x, start, stop, p, st, out, osc):  # type: ignore[no-untyped-def]
+    n = int(p[0])
+    factor = 100.0 / n
+    first = first_full(start, stop, int(st[0]), n + 1)
+    for i in range(start, first):
+        for k in range(out.shape[0]):
+            out[k, i - start] = NAN
+    # bars since the highest high / lowest low of the last n + 1 bars (latest on ties, as
+    # TA-Lib's tracking), for a block of bars at a time by vectorised doubling
+    m = min(stop - first, AROON_BLOCK)
+    if m > 0:
+        dh, dl = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
+        tv1, tv2 = np.empty(m + n), np.empty(m + n)
+        ti1, ti2 = np.empty(m + n, dtype=np.int64), np.empty(m + n, dtype=np.int64)
+        for b0 in range(first, stop, m):
+            b1 = min(b0 + m, stop)
+            window_arg_extreme(x[0], b0, b1, n + 1, dh, tv1, ti1, tv2, ti2, True)
+            window_arg_extreme(x[1], b0, b1, n + 1, dl, tv1, ti1, tv2, ti2, False)
+            o0 = out[0, b0 - start : b1 - start]
+            if osc:
+                for j in range(b1 - b0):
+                    o0[j] = factor * (dl[j] - dh[j])
+            else:
+                o1 = out[1, b0 - start : b1 - start]
+                for j in range(b1 - b0):
+                    o0[j] = factor * (n - dl[j])
+                    o1[j] = factor * (n - dh[j])
+    st[0] += stop - start
+
+
+@njit(cache=True)
+def aroon_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    _aroon(x, start, stop, p, st, out, False)
+
+
+@njit(cache=True)
+def aroonosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    _aroon(x, start, stop, p, st, out, True)
+
+
+register(
+    Indicator(
+        "aroon",
+        "trend",
+        ("high", "low"),
+        ("aroondown", "aroonup"),
+        AroonConfig,
+        aroon_kernel,
+        lambda c: 5,
+        lambda c: c.timeperiod,
+        talib="AROON",
+        row_inputs=True,
+    )
+)
+register(
+    Indicator(
+        "aroonosc",
+        "trend",
+        ("high", "low"),
+        ("aroonosc",),
+        AroonOscConfig,
+        aroonosc_kernel,
+        lambda c: 5,
+        lambda c: c.timeperiod,
+        talib="AROONOSC",
         row_inputs=True,
     )
 )

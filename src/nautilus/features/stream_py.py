@@ -14,8 +14,8 @@ updates (``update_block``) write the Python state back into the kernel state (``
 the kernel over the block, and load the result, so both paths continue one state.
 
 ``IndicatorStream(name)`` returns the twin automatically when one is registered here for the
-indicator (:data:`TWINS`); kernels that use fused multiply-add (EMA, RSI, MACD, ATR) keep the
-compiled step because Python 3.11 has no ``fma``.
+indicator (:data:`TWINS`); kernels that use fused multiply-add (EMA, RSI, MACD, ATR, ADOSC)
+keep the compiled step because Python 3.11 has no ``fma``.
 """
 
 from __future__ import annotations
@@ -223,23 +223,28 @@ class WMAStream(PyStream1):
 
 @twin("dema")
 class DEMAStream(PyStream1):
-    """DEMA = 2*E1 - E2 once both EMAs run: ``e = v*k + e*(1-k)`` (the kernel's order)."""
+    """DEMA = 2*E1 - E2 once both EMAs run two bars at a time (the kernel's steady form):
+    ``e = (k*x + (1-k)*k*x_prev) + (1-k)**2 * e_prev2``."""
 
-    __slots__ = ("_alpha", "_e1", "_e2", "_n", "_omk")
+    __slots__ = ("_a1", "_a2", "_alpha", "_b1", "_b2", "_kk", "_n", "_oo", "_px")
 
     def _setup(self, cfg: Any) -> None:
         n = cfg.timeperiod
         self._n = n
-        self._alpha = 2.0 / (n + 1)
-        self._omk = 1.0 - self._alpha
-        self._ready = 2 * n - 1
+        k = 2.0 / (n + 1)
+        omk = 1.0 - k
+        self._alpha, self._kk, self._oo = k, omk * k, omk * omk
+        self._ready = 2 * n
 
     def _load(self) -> None:
-        self._e1, self._e2 = float(self._st[2]), float(self._st[4])
+        st = self._st
+        self._a1, self._b1 = float(st[2]), float(st[5])
+        self._a2, self._b2 = float(st[4]), float(st[6])
+        self._px = float(self._history()[0, 0])
 
     def _save(self) -> None:
         t, n = self._t, self._n
-        self._put([t, t, self._e1, t - n + 1, self._e2])
+        self._put([t, t, self._a1, t - n + 1, self._a2, self._b1, self._b2], [self._px])
 
     def push1(self, v: float) -> Any:
         if not self._live:
@@ -247,11 +252,13 @@ class DEMAStream(PyStream1):
         if v - v:
             return self._reject((v,))
         k = self._alpha
-        omk = self._omk
-        e1 = v * k + self._e1 * omk
-        e2 = e1 * k + self._e2 * omk
-        self._e1 = e1
-        self._e2 = e2
+        kk = self._kk
+        oo = self._oo
+        a1 = self._a1
+        e1 = (k * v + kk * self._px) + oo * self._b1
+        e2 = (k * e1 + kk * a1) + oo * self._b2
+        self._b1, self._a1, self._b2, self._a2 = a1, e1, self._a2, e2
+        self._px = v
         self._t += 1
         return 2.0 * e1 - e2
 
@@ -260,24 +267,29 @@ class DEMAStream(PyStream1):
 
 @twin("tema")
 class TEMAStream(PyStream1):
-    """TEMA = 3*(E1 - E2) + E3 once the three EMAs run: ``e = v*k + e*(1-k)``."""
+    """TEMA = 3*(E1 - E2) + E3 once the three EMAs run two bars at a time (as DEMA)."""
 
-    __slots__ = ("_alpha", "_e1", "_e2", "_e3", "_n", "_omk")
+    __slots__ = ("_a1", "_a2", "_a3", "_alpha", "_b1", "_b2", "_b3", "_kk", "_n", "_oo", "_px")
 
     def _setup(self, cfg: Any) -> None:
         n = cfg.timeperiod
         self._n = n
-        self._alpha = 2.0 / (n + 1)
-        self._omk = 1.0 - self._alpha
-        self._ready = 3 * n - 2
+        k = 2.0 / (n + 1)
+        omk = 1.0 - k
+        self._alpha, self._kk, self._oo = k, omk * k, omk * omk
+        self._ready = 3 * n - 1
 
     def _load(self) -> None:
         st = self._st
-        self._e1, self._e2, self._e3 = float(st[2]), float(st[4]), float(st[6])
+        self._a1, self._b1 = float(st[2]), float(st[7])
+        self._a2, self._b2 = float(st[4]), float(st[8])
+        self._a3, self._b3 = float(st[6]), float(st[9])
+        self._px = float(self._history()[0, 0])
 
     def _save(self) -> None:
         t, n = self._t, self._n
-        self._put([t, t, self._e1, t - n + 1, self._e2, t - 2 * n + 2, self._e3])
+        st = [t, t, self._a1, t - n + 1, self._a2, t - 2 * n + 2, self._a3]
+        self._put([*st, self._b1, self._b2, self._b3], [self._px])
 
     def push1(self, v: float) -> Any:
         if not self._live:
@@ -285,13 +297,16 @@ class TEMAStream(PyStream1):
         if v - v:
             return self._reject((v,))
         k = self._alpha
-        omk = self._omk
-        e1 = v * k + self._e1 * omk
-        e2 = e1 * k + self._e2 * omk
-        e3 = e2 * k + self._e3 * omk
-        self._e1 = e1
-        self._e2 = e2
-        self._e3 = e3
+        kk = self._kk
+        oo = self._oo
+        a1 = self._a1
+        a2 = self._a2
+        e1 = (k * v + kk * self._px) + oo * self._b1
+        e2 = (k * e1 + kk * a1) + oo * self._b2
+        e3 = (k * e2 + kk * a2) + oo * self._b3
+        self._b1, self._a1, self._b2, self._a2 = a1, e1, a2, e2
+        self._b3, self._a3 = self._a3, e3
+        self._px = v
         self._t += 1
         return 3.0 * (e1 - e2) + e3
 
@@ -449,7 +464,7 @@ class BOPStream(PyStream):
         return 0.0 if r < EPS_ZERO else (c - o) / r
 
 
-# --- OBV / A-D / ADOSC ---------------------------------------------------------------------
+# --- OBV / A-D -----------------------------------------------------------------------------
 
 
 @twin("obv")
@@ -504,38 +519,3 @@ class ADStream(PyStream):
         else:
             self._ad += 0.0
         return self._ad
-
-
-@twin("adosc")
-class ADOSCStream(PyStream):
-    """Chaikin oscillator: the A/D line and its two EMAs started at the first A/D value."""
-
-    __slots__ = ("_ad", "_ef", "_es", "_kf", "_ks", "_of", "_os")
-
-    def _setup(self, cfg: Any) -> None:
-        fast, slow = cfg.fastperiod, cfg.slowperiod
-        self._kf, self._ks = 2.0 / (fast + 1), 2.0 / (slow + 1)
-        self._of, self._os = 1.0 - self._kf, 1.0 - self._ks
-        self._ready = max(fast, slow) - 1
-
-    def _load(self) -> None:
-        st = self._st
-        self._ad, self._ef, self._es = float(st[1]), float(st[2]), float(st[3])
-
-    def _save(self) -> None:
-        self._put([self._t, self._ad, self._ef, self._es])
-
-    def push(self, h: float, lo: float, c: float, v: float) -> Any:  # type: ignore[override]
-        if not self._live:
-            return self._warm(h, lo, c, v)
-        if h - h + lo - lo + c - c + v - v:
-            return self._reject((h, lo, c, v))
-        r = h - lo
-        ad = self._ad + ((((c - lo) - (h - c)) / r) * v if r > 0.0 else 0.0)
-        ef = (self._kf * ad) + (self._of * self._ef)
-        es = (self._ks * ad) + (self._os * self._es)
-        self._ad = ad
-        self._ef = ef
-        self._es = es
-        self._t += 1
-        return ef - es

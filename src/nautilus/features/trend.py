@@ -1,4 +1,5 @@
-"""Trend-following momentum: MACD, APO/PPO, TRIX, the directional movement family, Aroon.
+"""Trend-following momentum: MACD, APO/PPO, TRIX, the directional movement family (Aroon
+lives with the range-position oscillators in :mod:`nautilus.features.stochastic`).
 
 EMA-based indicators follow TA-Lib: every EMA is seeded with the SMA of its first inputs. In
 MACD the fast EMA is started late so that both EMAs produce their first value on the same bar
@@ -14,7 +15,13 @@ from pydantic import Field
 
 from nautilus.core.config import FrozenConfig
 from nautilus.features.base import Indicator, register
-from nautilus.features.primitives import NAN, ema_step, is_zero, roll_max, roll_min, true_range
+from nautilus.features.primitives import (
+    NAN,
+    ema_step,
+    fma,
+    is_zero,
+    true_range,
+)
 
 PERIOD_MAX = 100_000
 
@@ -51,7 +58,8 @@ def macd_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     es, ef, sg = st[1], st[2], st[3]
     fstart = slow - fast  # TA-Lib seeds the fast EMA on the bars ending at slow - 1
     sg_end = slow + sig - 2
-    for i in range(start, stop):
+    steady = min(stop, max(start, start + sg_end + 1 - int(st[0])))
+    for i in range(start, steady):
         t = t0 + i
         v = c[i]
         if t >= slow:
@@ -86,6 +94,19 @@ def macd_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
             out[0, i - start] = NAN
             out[1, i - start] = NAN
             out[2, i - start] = NAN
+    # past the warm-up: zero-based slices, the three EMAs in registers, one explicit FMA on
+    # each loop-carried chain
+    cs = c[steady:stop]
+    o0, o1, o2 = out[0, steady - start :], out[1, steady - start :], out[2, steady - start :]
+    for j in range(stop - steady):
+        v = cs[j]
+        es = fma(es, os_, v * ks)
+        ef = fma(ef, of, v * kf)
+        m = ef - es
+        sg = fma(sg, og, m * kg)
+        o0[j] = m
+        o1[j] = sg
+        o2[j] = m - sg
     st[1], st[2], st[3] = es, ef, sg
     st[0] += stop - start
 
@@ -135,7 +156,9 @@ def _po_kernel(x, start, stop, p, st, out, pct):  # type: ignore[no-untyped-def]
     c = x[0]
     t0 = int(st[0]) - start
     sf, ss = st[1], st[2]
-    for i in range(start, stop):
+    # SMAs past the first full window: the loop over zero-based slices below
+    steady = stop if ema else min(stop, max(start, start + slow - int(st[0])))
+    for i in range(start, steady):
         t = t0 + i
         v = c[i]
         if ema:
@@ -156,6 +179,25 @@ def _po_kernel(x, start, stop, p, st, out, pct):  # type: ignore[no-untyped-def]
             out[0, i - start] = mf - ms
         else:
             out[0, i - start] = ((mf - ms) / ms) * 100.0 if not is_zero(ms) else 0.0
+    if steady < stop:
+        # the averages as sums times 1/n (TA-Lib divides: a few ulps apart), so the only
+        # division left is PPO's
+        inv_f, inv_s = 1.0 / fast, 1.0 / slow
+        cs, dst = c[steady:stop], out[0, steady - start :]
+        olds_f = c[steady - fast + 1 : stop - fast + 1]
+        olds_s = c[steady - slow + 1 : stop - slow + 1]
+        for j in range(stop - steady):
+            v = cs[j]
+            sf += v
+            ss += v
+            mf = sf * inv_f
+            ms = ss * inv_s
+            sf -= olds_f[j]
+            ss -= olds_s[j]
+            if not pct:
+                dst[j] = mf - ms
+            else:
+                dst[j] = ((mf - ms) / ms) * 100.0 if not is_zero(ms) else 0.0
     st[1], st[2] = sf, ss
     st[0] += stop - start
 
@@ -478,91 +520,6 @@ register(
         lambda c: 3 * c.timeperiod - 2,
         history=lambda c: 1,
         talib="ADXR",
-        row_inputs=True,
-    )
-)
-
-
-# --- Aroon ---------------------------------------------------------------------------------
-
-
-class AroonConfig(FrozenConfig):
-    """Aroon down/up (TA-Lib AROON): 100*(n - bars since the lowest low / highest high) over
-    the last ``timeperiod + 1`` bars; ties go to the most recent bar.
-
-    Warm-up: ``timeperiod`` leading NaNs. Units: percent points, 0..100.
-    """
-
-    timeperiod: int = _period(14)
-
-
-class AroonOscConfig(AroonConfig):
-    """Aroon oscillator = Aroon up - Aroon down (TA-Lib AROONOSC).
-
-    Warm-up: ``timeperiod`` leading NaNs. Units: percent points, -100..100.
-    """
-
-
-@njit(cache=True)
-def _aroon(x, start, stop, p, st, out, osc):  # type: ignore[no-untyped-def]
-    n = int(p[0])
-    factor = 100.0 / n
-    if st[0] == 0:
-        st[2] = -1.0
-        st[4] = -1.0
-    t0 = int(st[0]) - start
-    for i in range(start, stop):
-        t = t0 + i
-        if t < n:
-            for k in range(out.shape[0]):
-                out[k, i - start] = NAN
-            continue
-        roll_min(x[1], i, t, n + 1, st, 3)
-        roll_max(x[0], i, t, n + 1, st, 1)
-        lo_t, hi_t = st[4], st[2]
-        if osc:
-            out[0, i - start] = factor * (hi_t - lo_t)
-        else:
-            out[0, i - start] = factor * (n - (t - lo_t))
-            out[1, i - start] = factor * (n - (t - hi_t))
-    st[0] += stop - start
-
-
-@njit(cache=True)
-def aroon_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _aroon(x, start, stop, p, st, out, False)
-
-
-@njit(cache=True)
-def aroonosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _aroon(x, start, stop, p, st, out, True)
-
-
-register(
-    Indicator(
-        "aroon",
-        "trend",
-        ("high", "low"),
-        ("aroondown", "aroonup"),
-        AroonConfig,
-        aroon_kernel,
-        lambda c: 5,
-        lambda c: c.timeperiod,
-        talib="AROON",
-        row_inputs=True,
-    )
-)
-register(
-    Indicator(
-        "aroonosc",
-        "trend",
-        ("high", "low"),
-        ("aroonosc",),
-        AroonOscConfig,
-        aroonosc_kernel,
-        lambda c: 5,
-        lambda c: c.timeperiod,
-        talib="AROONOSC",
         row_inputs=True,
     )
 )

@@ -112,7 +112,7 @@ def _atr(x, start, stop, p, st, out, natr):  # type: ignore[no-untyped-def]
             out[0, i - start] = NAN
             continue
         if natr:
-            out[0, i - start] = (prev / c[i]) * 100.0 if not is_zero(c[i]) else 0.0
+            out[0, i - start] = (prev * 100.0) / c[i] if not is_zero(c[i]) else 0.0
         else:
             out[0, i - start] = prev
     if steady < stop:
@@ -123,7 +123,8 @@ def _atr(x, start, stop, p, st, out, natr):  # type: ignore[no-untyped-def]
             prev = prev * a + true_range(hs[j], ls[j], pcs[j]) * b
             if natr:
                 cj = cs[j]
-                dst[j] = (prev / cj) * 100.0 if not is_zero(cj) else 0.0
+                # (TA-Lib: (atr / close) * 100; the product first is an ulp apart, and faster)
+                dst[j] = (prev * 100.0) / cj if not is_zero(cj) else 0.0
             else:
                 dst[j] = prev
     st[1] = prev

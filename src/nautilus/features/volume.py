@@ -13,7 +13,7 @@ from pydantic import Field
 
 from nautilus.core.config import FrozenConfig
 from nautilus.features.base import Indicator, register
-from nautilus.features.primitives import NAN, ema_step
+from nautilus.features.primitives import NAN, ema_step, fma
 
 PERIOD_MAX = 100_000
 _HLCV = ("high", "low", "close", "volume")
@@ -132,6 +132,7 @@ def adosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     ad, ef, es = st[1], st[2], st[3]
     h, lo, c, v = x[0], x[1], x[2], x[3]
     o = out[0]
+    omf, oms = 1.0 - kf, 1.0 - ks
     steady = min(stop, max(start, start + max(lb, 1) - int(st[0])))
     for i in range(start, steady):
         t = t0 + i
@@ -140,17 +141,17 @@ def adosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
             ef = ad
             es = ad
         else:
-            ef = (kf * ad) + ((1.0 - kf) * ef)
-            es = (ks * ad) + ((1.0 - ks) * es)
+            ef = fma(omf, ef, kf * ad)
+            es = fma(oms, es, ks * ad)
         o[i - start] = ef - es if t >= lb else NAN
-    # past the warm-up: the same recurrences over zero-based slices
+    # past the warm-up: the same recurrences over zero-based slices; each EMA step is one
+    # fused multiply-add on its loop-carried chain (TA-Lib's FMA build does the same)
     hs, ls, cs, vs = h[steady:stop], lo[steady:stop], c[steady:stop], v[steady:stop]
     dst = o[steady - start :]
-    omf, oms = 1.0 - kf, 1.0 - ks
     for j in range(stop - steady):
         ad += _ad_flow(hs[j], ls[j], cs[j], vs[j])
-        ef = (kf * ad) + (omf * ef)
-        es = (ks * ad) + (oms * es)
+        ef = fma(omf, ef, kf * ad)
+        es = fma(oms, es, ks * ad)
         dst[j] = ef - es
     st[1], st[2], st[3] = ad, ef, es
     st[0] += stop - start
