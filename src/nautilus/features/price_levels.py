@@ -16,7 +16,9 @@ from nautilus.features.base import Indicator, register
 from nautilus.features.primitives import (
     EXTREMES_BLOCK,
     NAN,
+    SHORT_CALL,
     first_full,
+    scan_extremes,
     window_extremes,
 )
 
@@ -92,10 +94,27 @@ class VWAPConfig(FrozenConfig):
     )
 
 
-def session_index(ts: np.ndarray, cfg: VWAPConfig) -> np.ndarray:
-    """Session number of each int-ns timestamp (exact in int64, then as float64)."""
-    ts64 = np.asarray(ts, dtype=np.int64)
-    return ((ts64 - cfg.session_offset_ns) // cfg.session_length_ns).astype(np.float64)
+class _SessionIndex:
+    """Session number of each int-ns timestamp (exact in int64, then as float64).
+
+    ``span`` is the same for one timestamp on Python ints, with the session's bounds
+    ``[lo, hi)`` (a stream reuses the value until ``ts`` leaves them); for ``|ts| < 2**62``
+    the int64 path cannot overflow, so the two agree exactly (floor division, then float64
+    rounding to nearest)."""
+
+    def __call__(self, ts: np.ndarray, cfg: VWAPConfig) -> np.ndarray:
+        ts64 = np.asarray(ts, dtype=np.int64)
+        return ((ts64 - cfg.session_offset_ns) // cfg.session_length_ns).astype(np.float64)
+
+    @staticmethod
+    def span(ts: int, cfg: VWAPConfig) -> tuple[float, int, int]:
+        length, offset = cfg.session_length_ns, cfg.session_offset_ns
+        k = (ts - offset) // length
+        lo = offset + k * length
+        return float(k), lo, lo + length
+
+
+session_index = _SessionIndex()
 
 
 @njit(cache=True)
@@ -154,7 +173,11 @@ def midpoint_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     first = first_full(start, stop, int(st[0]), n)
     for i in range(start, first):
         o[i - start] = NAN
-    if first < stop:
+    if stop - first <= SHORT_CALL:
+        for i in range(first, stop):
+            h, low = scan_extremes(hrow, lrow, i, n)
+            o[i - start] = (h + low) / 2.0
+    else:
         m = min(stop - first, EXTREMES_BLOCK)
         hi, lo = np.empty(m), np.empty(m)
         t1, t2 = np.empty(m + n), np.empty(m + n)

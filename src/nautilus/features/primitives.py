@@ -300,6 +300,38 @@ def reset_period(n: int) -> int:
 EXTREMES_BLOCK = 1024
 """Bars per block of :func:`window_extremes` (its scratch stays in L1)."""
 
+SHORT_CALL = 16
+"""Calls of at most this many bars (streaming) take the kernels' scan path: a direct scan of
+each bar's window, no scratch to allocate (the allocations would dominate a one-bar call)."""
+
+
+@njit(cache=True, inline="always")
+def scan_extremes(hrow: np.ndarray, lrow: np.ndarray, i: int, n: int) -> tuple[float, float]:
+    """Highest ``hrow`` and lowest ``lrow`` over the ``n`` bars ending at bar ``i`` (a direct
+    scan; the exact extremes, as :func:`window_extremes`)."""
+    h = hrow[i - n + 1]
+    low = lrow[i - n + 1]
+    for j in range(i - n + 2, i + 1):
+        v = hrow[j]
+        h = v if v >= h else h
+        v = lrow[j]
+        low = v if v <= low else low
+    return h, low
+
+
+@njit(cache=True, inline="always")
+def scan_arg_extreme(row: np.ndarray, i: int, n: int, highest: bool) -> int:
+    """Bars before bar ``i`` of the highest (``highest``) or lowest ``row`` of the ``n`` bars
+    ending there, the latest on ties (a direct scan; as :func:`window_arg_extreme`)."""
+    best = row[i - n + 1]
+    at = 0
+    for q in range(1, n):
+        v = row[i - n + 1 + q]
+        if (v >= best) if highest else (v <= best):
+            best = v
+            at = q
+    return n - 1 - at
+
 
 @njit(cache=True, inline="always")
 def _pair_max(a: np.ndarray, b: np.ndarray, out: np.ndarray, m: int) -> None:
@@ -395,15 +427,7 @@ def window_extremes(
     """
     if b1 - b0 <= 8:
         for i in range(b0, b1):
-            h = hrow[i - n + 1]
-            low = lrow[i - n + 1]
-            for j in range(i - n + 2, i + 1):
-                v = hrow[j]
-                h = v if v >= h else h
-                v = lrow[j]
-                low = v if v <= low else low
-            hi[i - b0] = h
-            lo[i - b0] = low
+            hi[i - b0], lo[i - b0] = scan_extremes(hrow, lrow, i, n)
         return
     _window_extreme(hrow, b0, b1, n, hi, t1, t2, True)
     _window_extreme(lrow, b0, b1, n, lo, t1, t2, False)
@@ -505,15 +529,7 @@ def window_arg_extreme(row, b0, b1, n, dst, tv1, ti1, tv2, ti2, highest):  # typ
     m = b1 - b0
     if m <= 8:
         for j in range(m):
-            i = b0 + j
-            best = row[i - n + 1]
-            at = 0
-            for q in range(1, n):
-                v = row[i - n + 1 + q]
-                if (v >= best) if highest else (v <= best):
-                    best = v
-                    at = q
-            dst[j] = n - 1 - at
+            dst[j] = scan_arg_extreme(row, b0 + j, n, highest)
         return
     size = m + n - 1
     cv = row[b0 - n + 1 : b1]

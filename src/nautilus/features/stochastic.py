@@ -16,7 +16,10 @@ from nautilus.features.momentum import _wilder_osc
 from nautilus.features.primitives import (
     EXTREMES_BLOCK,
     NAN,
+    SHORT_CALL,
     first_full,
+    scan_arg_extreme,
+    scan_extremes,
     window_arg_extreme,
     window_extremes,
     window_levels,
@@ -47,6 +50,25 @@ class StochConfig(FrozenConfig):
 
 STOCH_BLOCK = 1024
 """Bars per block of the stochastic kernels (their scratch stays in L1)."""
+
+
+@njit(cache=True, inline="always")
+def _position(x, i, n, willr):  # type: ignore[no-untyped-def]
+    """Fast %K (or Williams %R) of bar ``i`` by a direct scan of its window; the same
+    arithmetic as :func:`_range_position`."""
+    h, low = scan_extremes(x[0], x[1], i, n)
+    diff = h - low
+    num = x[2][i] - (h if willr else low)
+    return (num * 100.0) / diff if diff != 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def _push(carry, k, v):  # type: ignore[no-untyped-def]
+    """Append ``v`` to the ``k`` newest values ``carry`` (oldest first), dropping the oldest."""
+    for q in range(k - 1):
+        carry[q] = carry[q + 1]
+    if k > 0:
+        carry[k - 1] = v
 
 
 @njit(cache=True)
@@ -108,6 +130,29 @@ def stoch_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     ksum, dsum = st[1], st[2]
     kcarry = st[3 : 3 + hk]
     scarry = st[3 + hk : 3 + hk + hd]
+    if stop - start <= SHORT_CALL:
+        # a streaming call: bar by bar, the block path's arithmetic without its scratch
+        for i in range(start, stop):
+            t = seen + i - start
+            r0 = r1 = NAN
+            if t >= fk - 1:
+                kv = _position(x, i, fk, False)
+                ksum += kv
+                if t >= k1:
+                    sv = ksum * inv_k
+                    ksum -= kcarry[0] if hk > 0 else kv
+                    dsum += sv
+                    if t >= lb:
+                        r0 = sv
+                        r1 = dsum * inv_d
+                        dsum -= scarry[0] if hd > 0 else sv
+                    _push(scarry, hd, sv)
+                _push(kcarry, hk, kv)
+            out[0, i - start] = r0
+            out[1, i - start] = r1
+        st[1], st[2] = ksum, dsum
+        st[0] += stop - start
+        return
     m = min(stop - start, STOCH_BLOCK)
     kb, sb = np.empty(hk + m), np.empty(hd + m)
     hi, ll = np.empty(m + fk), np.empty(m + fk)
@@ -186,6 +231,23 @@ def stochf_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     # state: st[1] the running %D sum, then the last fd - 1 fast %K, oldest first
     dsum = st[1]
     kcarry = st[2 : 2 + hd]
+    if stop - start <= SHORT_CALL:
+        for i in range(start, stop):
+            t = seen + i - start
+            r0 = r1 = NAN
+            if t >= fk - 1:
+                kv = _position(x, i, fk, False)
+                dsum += kv
+                if t >= lb:
+                    r0 = kv
+                    r1 = dsum * inv_d
+                    dsum -= kcarry[0] if hd > 0 else kv
+                _push(kcarry, hd, kv)
+            out[0, i - start] = r0
+            out[1, i - start] = r1
+        st[1] = dsum
+        st[0] += stop - start
+        return
     m = min(stop - start, STOCH_BLOCK)
     kb = np.empty(hd + m)
     hi, ll = np.empty(m + fk), np.empty(m + fk)
@@ -266,6 +328,34 @@ def stochrsi_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     dsum = st[4]
     k0 = n + fk - 1  # first bar with a %K
     lb = k0 + fd - 1  # first bar with a %D (the lookback)
+    if stop - start <= SHORT_CALL:
+        # a streaming call: the RSI goes to out[0] first, then bar by bar the block path's
+        # arithmetic without its scratch
+        _wilder_osc(x, start, stop, p, rsi, out[0:1], False)
+        for i in range(start, stop):
+            t = seen + i - start
+            rv = out[0, i - start]
+            r0 = r1 = NAN
+            if t >= k0:
+                h = low = rv
+                for q in range(hk):
+                    v = rcarry[q]
+                    h = v if v >= h else h
+                    low = v if v <= low else low
+                diff = h - low
+                kv = ((rv - low) * 100.0) / diff if diff != 0.0 else 0.0
+                dsum += kv
+                if t >= lb:
+                    r0 = kv
+                    r1 = dsum * inv_fd
+                    dsum -= kcarry[0] if hd > 0 else kv
+                _push(kcarry, hd, kv)
+            _push(rcarry, hk, rv)
+            out[0, i - start] = r0
+            out[1, i - start] = r1
+        st[4] = dsum
+        st[0] += stop - start
+        return
     m = min(stop - start, SRSI_BLOCK)
     # per block: RSI of the bars after the carried RSI history, the window extremes of the RSI
     # (vectorised), %K with one division, then %D as a running sum in a register
@@ -350,7 +440,10 @@ def willr_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     first = first_full(start, stop, int(st[0]), n)
     for i in range(start, first):
         o[i - start] = NAN
-    if first < stop:
+    if stop - first <= SHORT_CALL:
+        for i in range(first, stop):
+            o[i - start] = _position(x, i, n, True)
+    else:
         m = min(stop - first, EXTREMES_BLOCK)
         hi, ll = np.empty(m + n), np.empty(m + n)
         t1, t2 = np.empty(m + n), np.empty(m + n)
@@ -410,9 +503,19 @@ def _aroon(x, start, stop, p, st, out, osc):  # type: ignore[no-untyped-def]
         for k in range(out.shape[0]):
             out[k, i - start] = NAN
     # bars since the highest high / lowest low of the last n + 1 bars (latest on ties, as
-    # TA-Lib's tracking), for a block of bars at a time by vectorised doubling
-    m = min(stop - first, AROON_BLOCK)
-    if m > 0:
+    # TA-Lib's tracking): a direct scan per bar on a short (streaming) call, else for a block
+    # of bars at a time by vectorised doubling
+    if stop - first <= SHORT_CALL:
+        for i in range(first, stop):
+            ah = scan_arg_extreme(x[0], i, n + 1, True)
+            al = scan_arg_extreme(x[1], i, n + 1, False)
+            if osc:
+                out[0, i - start] = factor * (al - ah)
+            else:
+                out[0, i - start] = factor * (n - al)
+                out[1, i - start] = factor * (n - ah)
+    else:
+        m = min(stop - first, AROON_BLOCK)
         dh, dl = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
         tv1, tv2 = np.empty(m + n), np.empty(m + n)
         ti1, ti2 = np.empty(m + n, dtype=np.int64), np.empty(m + n, dtype=np.int64)

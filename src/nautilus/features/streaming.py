@@ -37,6 +37,10 @@ from nautilus.features.fast_stream import HEAD, make_pack, step_for
 
 _ATTR = {"ts": "ts_event"}
 
+TS_SAFE = 2**62
+"""A ``ts_transform``'s scalar ``one`` is used for ``|ts|`` below this (where its Python-int
+arithmetic and the int64 array path cannot differ by overflow)."""
+
 TWINS: dict[str, type[IndicatorStream]] = {}
 """Indicator name -> pure-Python twin class; filled by :mod:`nautilus.features.stream_py`."""
 
@@ -63,6 +67,7 @@ class IndicatorStream:
         "_pack",
         "_st",
         "_step",
+        "_ts_memo",
         "_ts_pos",
         "indicator",
         "inputs",
@@ -100,6 +105,7 @@ class IndicatorStream:
         self._k = ind.kernel
         self._step = step_for(ind.kernel, self._n_out)
         self._ts_pos = ind.inputs.index("ts") if "ts" in ind.inputs else -1
+        self._ts_memo: tuple[int, int, float] = (1, 0, 0.0)  # (lo, hi, value): empty range
 
     @property
     def bars_seen(self) -> int:
@@ -134,8 +140,17 @@ class IndicatorStream:
     def _ts(self, name: str, value: Any) -> float:
         if name != "ts":
             return float(value)
+        t = int(value)
+        lo, hi, v = self._ts_memo
+        if lo <= t < hi:
+            return v
         tf = self.indicator.ts_transform
-        ts = np.array([int(value)], dtype=np.int64)
+        span = getattr(tf, "span", None)  # one timestamp's value and the range sharing it
+        if span is not None and -TS_SAFE < t < TS_SAFE:
+            v, lo, hi = span(t, self._cfg)
+            self._ts_memo = (lo, hi, v)
+            return v
+        ts = np.array([t], dtype=np.int64)
         return float(tf(ts, self._cfg)[0]) if tf else float(ts[0])
 
     def update(self, bar: Any) -> Any:

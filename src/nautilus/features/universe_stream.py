@@ -39,6 +39,7 @@ from numba import njit
 from nautilus.core.errors import ValidationError
 from nautilus.features.base import INDICATORS, FloatArray, Indicator, Kernel
 from nautilus.features.fast_stream import unowned
+from nautilus.features.streaming import TS_SAFE
 
 NAN = np.nan
 HEAD = 8
@@ -369,6 +370,9 @@ class UniverseStream:
         """The ``ts`` input (int ns UTC) as the kernel reads it: one value for the whole
         universe (a scalar) or one per instrument, through the indicator's ``ts_transform``."""
         scalar = isinstance(raw, (int, np.integer))
+        span = getattr(self.indicator.ts_transform, "span", None)
+        if scalar and span is not None and -TS_SAFE < int(raw) < TS_SAFE:
+            return float(span(int(raw), self._cfg)[0])
         ts = np.array([raw], dtype=np.int64) if scalar else np.asarray(raw, dtype=np.int64)
         if ts.ndim > 1 or ts.size not in (1, self.n_instruments):
             raise ValidationError(
