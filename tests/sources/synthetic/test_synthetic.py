@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nautilus.core.errors import NotFoundError
@@ -107,3 +108,17 @@ def test_source_routes_and_rejects_unknown() -> None:
     with pytest.raises(NotFoundError):
         src.bars("NOPE.XSYN", "1d", *Y2020)
     assert src.health()["successes"] == 4
+
+
+def test_source_book_centres_on_the_instruments_own_price() -> None:
+    src = SyntheticSource(SyntheticConfig(seed=7, universe_size=22))
+    t = int(pd.Timestamp("2024-03-05 15:00", tz="America/New_York").value)
+    last = src.bars("ENE01.XSYN", "1m", t - 3_600 * 10**9, t + 1)["close"].iloc[-1]
+    assert src.price_at("ENE01.XSYN", t) == last
+    deltas = src.book_deltas("ENE01.XSYN", t, t + 10**10)
+    opening = [d for d in deltas if d.ts_event == t and d.size > 0]
+    best_bid = max(d.price for d in opening if d.side == BookSide.BID)
+    best_ask = min(d.price for d in opening if d.side == BookSide.ASK)
+    assert best_bid < last < best_ask and best_ask - best_bid <= 0.02 + 1e-9
+    # before the synthetic history there is no price: the book keeps its neutral 100
+    assert src.price_at("ENE01.XSYN", 0) == 100.0

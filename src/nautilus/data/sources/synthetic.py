@@ -34,7 +34,7 @@ import pandas as pd
 from pydantic import Field
 
 from nautilus.core.errors import NotFoundError, ValidationError
-from nautilus.core.time import NS_PER_MINUTE, NS_PER_SECOND
+from nautilus.core.time import NS_PER_DAY, NS_PER_MINUTE, NS_PER_SECOND
 from nautilus.data.base import DATA_SOURCES, Capability, DataSource, DataSourceConfig
 from nautilus.model import AssetClass, BookAction, BookDelta, BookSide, Instrument, Timeframe
 
@@ -287,5 +287,25 @@ class SyntheticSource(DataSource):
         return make(instrument_id, max(start_ns, EPOCH.value), end_ns, self.config.seed)
 
     def _book_deltas(self, instrument_id: str, start_ns: int, end_ns: int) -> list[BookDelta]:
+        inst = self._known(instrument_id)
+        # the book centres on the instrument's own price at the window's start, so depth,
+        # chart and fills tell the same story
+        return book_deltas(instrument_id, start_ns, end_ns, seed=self.config.seed,
+                           mid=self.price_at(instrument_id, start_ns),
+                           tick=float(inst.tick_size))
+
+    def price_at(self, instrument_id: str, ts_ns: int) -> float:
+        """Close of the last synthetic bar at or before ``ts_ns`` (1-minute bars of the last
+        four days, else daily bars of the last ten); 100.0 before the synthetic history."""
         self._known(instrument_id)
-        return book_deltas(instrument_id, start_ns, end_ns, seed=self.config.seed)
+        for make, days in ((minute_bars, 4), (daily_bars, 10)):
+            start = max(ts_ns - days * NS_PER_DAY, EPOCH.value)
+            if start > ts_ns:
+                break
+            try:
+                bars = make(instrument_id, start, ts_ns + 1, self.config.seed)
+            except ValidationError:  # past the synthetic horizon
+                break
+            if len(bars):
+                return float(bars["close"].iloc[-1])
+        return 100.0
