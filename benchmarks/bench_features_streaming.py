@@ -32,7 +32,6 @@ from talipp import indicators as ti
 from talipp.ohlcv import OHLCV
 
 from nautilus.features import INDICATORS, IndicatorStream, UniverseStream
-from nautilus.features.streaming import TWINS
 
 GOAL_NS = 150.0
 
@@ -204,7 +203,7 @@ def run_single(names: list[str], data: dict[str, np.ndarray], args: argparse.Nam
         f"{args.batch}; goal <= {GOAL_NS:.0f} ns"
     )
     print(
-        f"{'indicator':22s} {'path':7s} {'push':>7s} {'cpu':>6s} {'update':>7s} "
+        f"{'indicator':22s} {'push':>7s} {'cpu':>6s} {'update':>7s} "
         f"{'talipp':>8s} {'ratio':>6s}"
     )
     fast: dict[str, float] = {}
@@ -237,9 +236,8 @@ def run_single(names: list[str], data: dict[str, np.ndarray], args: argparse.Nam
             t_peer = per_call_ns(p.add, [(v,) for v in src[w:]], args.batch)
             ratios[name] = t_push / t_peer
             peer = f"{t_peer:8.0f} {t_push / t_peer:6.2f}"
-        path = "python" if name in TWINS else "numba"
-        print(f"{name:22s} {path:7s} {t_push:7.0f} {t_cpu:6.0f} {t_upd:7.0f} {peer}")
-    summary(f"single instrument, per call (pure-Python twins: {len(TWINS)})", fast)
+        print(f"{name:22s} {t_push:7.0f} {t_cpu:6.0f} {t_upd:7.0f} {peer}")
+    summary("single instrument, per call", fast)
     if ratios:
         print(
             f"ours/talipp: median {statistics.median(ratios.values()):.2f}, "

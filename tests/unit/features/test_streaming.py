@@ -120,3 +120,44 @@ def test_stream_rejects_non_finite_and_keeps_state() -> None:
     assert s.update(4.0) == pytest.approx(3.0)  # (4 - 2) * 0.5 + 2
     s.reset()
     assert np.isnan(s.update(10.0)) and s.bars_seen == 1
+
+
+def test_push_is_the_compiled_call_and_checks_its_arguments() -> None:
+    s = IndicatorStream("sma", timeperiod=3)
+    assert type(s.push).__name__ == "StepCall" and s.push1 is s.push
+    assert [s.push1(v) for v in (1.0, 2, np.float64(3.0))][-1] == 2.0  # ints and numpy floats
+    with pytest.raises(TypeError, match="expected 1 input value"):
+        s.push(1.0, 2.0)
+    with pytest.raises(TypeError):
+        s.push("4")
+    assert s.push(4.0) == 3.0 and s.bars_seen == 4  # the bad calls changed nothing
+    atr = IndicatorStream("atr", timeperiod=2)
+    with pytest.raises(TypeError, match=r"expected 3 input value\(s\), got 1"):
+        atr.push1(1.0)
+    bb = IndicatorStream("bbands", timeperiod=2)
+    bb.push(1.0)
+    assert bb.push(3.0) == pytest.approx((4.0, 2.0, 0.0))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_push_rejects_non_finite_values_and_keeps_state(bad: float) -> None:
+    s = IndicatorStream("atr", timeperiod=2)
+    expect = IndicatorStream("atr", timeperiod=2)
+    bars = [(10.0 + i, 9.0 + i, 9.5 + i) for i in range(6)]
+    for b in bars[:3]:
+        s.push(*b)
+        expect.push(*b)
+    with pytest.raises(ValidationError) as err:
+        s.push(10.0, bad, 9.5)
+    assert err.value.code == "non_finite_input" and repr(bad) in str(err.value)
+    assert [s.push(*b) for b in bars[3:]] == [expect.push(*b) for b in bars[3:]]
+
+
+def test_push_keeps_its_stream_state_alive() -> None:
+    import gc
+
+    s = IndicatorStream("ema", timeperiod=2)
+    push = s.push
+    del s
+    gc.collect()
+    assert [push(v) for v in (1.0, 3.0, 5.0)][1:] == [2.0, 4.0]
