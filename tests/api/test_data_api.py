@@ -113,9 +113,25 @@ def test_bad_ranges_and_unknown_symbols(client: TestClient, admin: Headers) -> N
     assert "nosuch" in str(body["detail"])
     problem(client.get(f"{BASE}/bars/TEC01.XSYN", params={"start": "junk", "end": "x"},
                        headers=admin), 422)
-    problem(client.get(f"{BASE}/quotes/TEC01.XSYN", headers=admin), 404)
+    body = problem(client.get(f"{BASE}/quotes/ZZZ99.XSYN", headers=admin), 404)
+    assert body["code"] == "no_quote" and body["tried"]["synthetic"] == "unknown_symbol"
     body = problem(client.get(f"{BASE}/economic/CPIAUCSL", headers=admin), 404)
     assert body["code"] == "no_source"
+
+
+def test_synthetic_quote_is_the_top_of_its_book(
+    client: TestClient, admin: Headers, platform: Platform
+) -> None:
+    r = client.get(f"{BASE}/quotes/TEC01.XSYN", headers=admin)
+    assert r.status_code == 200, r.text
+    q = r.json()
+    assert q["source"] == "synthetic" and r.headers["x-data-source"] == "synthetic"
+    assert 0 < q["bid"] < q["ask"] and q["bid_size"] > 0 and q["ask_size"] > 0
+    # the book (and so the quote) is centred on the instrument's own last close, on its ticks
+    src = platform.engine("data").source("synthetic")  # type: ignore[attr-defined]
+    last = src.price_at("TEC01.XSYN", q["ts_init"])
+    assert abs((q["bid"] + q["ask"]) / 2 - last) / last < 0.01
+    assert round(q["bid"] / 0.01, 6) == round(q["bid"] / 0.01)
 
 
 def test_sources_health_and_admin_toggle(client: TestClient, admin: Headers,

@@ -63,4 +63,7 @@ def test_weekly_monthly_bars_and_quote(run) -> None:  # type: ignore[no-untyped-
     assert r.exit_code == 0, r.output
     assert "1mo: 2 bars from store" in r.output and "2024-04-30T20:00:00" in r.output
     r = run("quote", "TEC01.XSYN")
-    assert r.exit_code != 0 and "no quote for 'TEC01.XSYN'" in str(r.exception)
+    assert r.exit_code == 0, r.output
+    assert "synthetic" in r.output and "bid" in r.output
+    r = run("quote", "ZZZ99.XSYN")
+    assert r.exit_code != 0 and "no quote for 'ZZZ99.XSYN'" in str(r.exception)

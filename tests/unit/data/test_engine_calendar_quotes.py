@@ -72,7 +72,8 @@ def test_weekly_and_monthly_bars_resampled_from_the_store(make_engine: MakeEngin
 
 @pytest.fixture
 def quoting(make_engine: MakeEngine) -> tuple[DataEngine, QuoteSources]:
-    engine = make_engine()  # store, synthetic (no quotes), then the recorded sources
+    engine = make_engine()  # store (no quotes), synthetic, then the recorded sources
+    engine.set_enabled("synthetic", False)  # its quotes are of its own universe only
     rec = recorded_quote_sources()
     engine.add_source(rec.yahoo)
     engine.add_source(rec.alphavantage)
@@ -99,7 +100,7 @@ def test_quote_walks_the_priority_list(quoting: tuple[DataEngine, QuoteSources])
     engine.set_enabled("yahoo", True)
     assert engine.get_quote("AAPL.XNAS", source="yahoo")[1] == "yahoo"
     with pytest.raises(ValidationError):
-        engine.get_quote("AAPL.XNAS", source="synthetic")
+        engine.get_quote("AAPL.XNAS", source="replay")  # a source without quotes
 
 
 def test_unhealthy_source_is_asked_last(quoting: tuple[DataEngine, QuoteSources]) -> None:
@@ -130,7 +131,7 @@ def test_no_quote_names_the_instrument_and_the_sources(
     assert err.extra["tried"] == {"yahoo": "unknown_symbol"}
     assert err.extra["skipped"] == {
         "store": "no_quotes",
-        "synthetic": "no_quotes",
+        "synthetic": "disabled",
         "alphavantage": "disabled",
     }
     engine.set_enabled("alphavantage", True)

@@ -213,10 +213,14 @@ def test_live_quote_names_its_source_and_is_skipped_when_disabled_or_stale(
     stream.stale = True  # what the watchdog sets after a silence
     with pytest.raises(NotFoundError) as info:
         engine.get_quote("AAA.XTST")
-    assert info.value.extra["tried"] == {"push_test": "unsupported_capability"}
+    # synthetic has quotes, but not of this venue's instruments
+    assert info.value.extra["tried"] == {
+        "push_test": "unsupported_capability",
+        "synthetic": "unknown_symbol",
+    }
     stream.stale = False
     engine.set_enabled("push_test", False)
     with pytest.raises(NotFoundError) as info:
         engine.get_quote("AAA.XTST")
-    assert info.value.extra["tried"] == {}
+    assert info.value.extra["tried"] == {"synthetic": "unknown_symbol"}
     assert info.value.extra["skipped"]["push_test"] == "disabled"

@@ -13,6 +13,7 @@ window, so any slice of history is the same every time):
 * **1-minute bars** (390 per session, ``ts`` = minute close 09:31..16:00 New York): a
   Brownian bridge from the day's open to its close with a U-shaped intraday volatility and
   volume profile (busy open and close, quiet lunch); volumes sum to the day's volume.
+* **Quotes**: the top of that book now (the book of the current minute, from its start).
 * **L2 book**: ``depth`` price levels a side around a tick-grid mid that walks with the
   minute path; each event either moves the mid a tick or changes one level's size, and is
   emitted as the BookDelta diff (ADD/UPDATE/DELETE, ``order_id`` 0) after an initial
@@ -23,6 +24,7 @@ Instrument ids are ``<SECTOR CODE><NN>.XSYN`` (``TEC01.XSYN``); sectors follow G
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -36,7 +38,16 @@ from pydantic import Field
 from nautilus.core.errors import NotFoundError, ValidationError
 from nautilus.core.time import NS_PER_DAY, NS_PER_MINUTE, NS_PER_SECOND
 from nautilus.data.base import DATA_SOURCES, Capability, DataSource, DataSourceConfig
-from nautilus.model import AssetClass, BookAction, BookDelta, BookSide, Instrument, Timeframe
+from nautilus.execution.orderbook import LevelBook
+from nautilus.model import (
+    AssetClass,
+    BookAction,
+    BookDelta,
+    BookSide,
+    Instrument,
+    Quote,
+    Timeframe,
+)
 
 SECTORS: tuple[tuple[str, str], ...] = (
     ("TEC", "Information Technology"), ("HLT", "Health Care"), ("FIN", "Financials"),
@@ -246,14 +257,14 @@ class SyntheticConfig(DataSourceConfig):
 
 
 @DATA_SOURCES.register("synthetic", config=SyntheticConfig,
-                       tags=("bars", "intraday", "book", "search"))
+                       tags=("bars", "intraday", "book", "quotes", "search"))
 class SyntheticSource(DataSource):
     """Deterministic synthetic universe for demos, tests and benchmarks (no network)."""
 
     name = "synthetic"
     config_class = SyntheticConfig
     capabilities = frozenset({Capability.BARS, Capability.INTRADAY, Capability.SEARCH,
-                              Capability.BOOK})
+                              Capability.BOOK, Capability.QUOTES})
     timeframes = frozenset({Timeframe.M1, Timeframe.D1})
     config: SyntheticConfig
 
@@ -293,6 +304,18 @@ class SyntheticSource(DataSource):
         return book_deltas(instrument_id, start_ns, end_ns, seed=self.config.seed,
                            mid=self.price_at(instrument_id, start_ns),
                            tick=float(inst.tick_size))
+
+    def _quote(self, instrument_id: str) -> Quote:
+        """Best bid and ask of the synthetic book now: the current minute's book, replayed
+        from the minute's start (centred on the last bar's close, see ``_book_deltas``)."""
+        now = time.time_ns()
+        book = LevelBook(instrument_id)
+        for delta in self._book_deltas(instrument_id, now - now % NS_PER_MINUTE, now + 1):
+            book.apply(delta)
+        (bid, bid_size), = book.levels(BookSide.BID, 1)
+        (ask, ask_size), = book.levels(BookSide.ASK, 1)
+        return Quote(instrument_id=instrument_id, bid=bid, ask=ask, bid_size=bid_size,
+                     ask_size=ask_size, ts_event=book.ts_last, ts_init=now)
 
     def price_at(self, instrument_id: str, ts_ns: int) -> float:
         """Close of the last synthetic bar at or before ``ts_ns`` (1-minute bars of the last
