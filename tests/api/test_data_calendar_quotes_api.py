@@ -127,12 +127,8 @@ def test_quote_failover_names_the_source(
         body = _problem(client.get(f"{BASE}/quotes/IBM.XNYS", headers=admin), 404)
         assert body["code"] == "no_quote" and body["symbol"] == "IBM.XNYS"
         assert "IBM.XNYS" in str(body["detail"])
-        assert body["tried"] == {"yahoo": "unknown_symbol"}
-        assert body["skipped"] == {
-            "store": "no_quotes",
-            "synthetic": "no_quotes",
-            "alphavantage": "disabled",
-        }
+        assert body["tried"] == {"synthetic": "unknown_symbol", "yahoo": "unknown_symbol"}
+        assert body["skipped"] == {"store": "no_quotes", "alphavantage": "disabled"}
         body = _problem(
             client.get(f"{BASE}/quotes/IBM.XNYS", params={"source": "alphavantage"}, headers=admin),
             503,
