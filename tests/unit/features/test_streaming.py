@@ -161,3 +161,21 @@ def test_push_keeps_its_stream_state_alive() -> None:
     del s
     gc.collect()
     assert [push(v) for v in (1.0, 3.0, 5.0)][1:] == [2.0, 4.0]
+
+
+@pytest.mark.parametrize("name", ["sma", "willr", "macd", "vwap", "yang_zhang", "cdl_engulfing"])
+def test_push_and_blocks_interleaved_equal_batch(name: str, data: dict[str, np.ndarray]) -> None:
+    ind = INDICATORS.get(name)
+    cfg = ind.make_config({})
+    x = resolve_inputs(ind, data, cfg)[:, :1500]
+    batch = ind.run(np.ascontiguousarray(x), cfg)
+    rows = _rows(name, data, 1500)
+    s = IndicatorStream(name)
+    got: list[np.ndarray] = []
+    # single bars (through the ring buffer's wrap), then a block, then single bars again
+    for a, b, single in ((0, 700, True), (700, 1100, False), (1100, 1500, True)):
+        if single:
+            got.append(np.array([s.update(r) for r in rows[a:b]]).reshape(b - a, -1).T)
+        else:
+            got.append(s.update_block(np.ascontiguousarray(x[:, a:b])))
+    np.testing.assert_array_equal(np.concatenate(got, axis=1), batch, err_msg=name)
