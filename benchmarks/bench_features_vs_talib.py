@@ -10,8 +10,9 @@ twice and through TA-Lib; the ratio ours/TA-Lib is printed (goal <= 1.0):
 - ``kernel``: the kernel alone on already-resolved rows;
 - ``like``: like-for-like ``compute(..., allow_nonfinite=True)``: input resolution and the
   kernel, no input validation (NaN propagates, as in TA-Lib, which does not validate);
-- ``compute``: the default ``compute``, which first checks that every input is finite (a
-  memory-bound pass over each input column).
+- ``compute``: the default ``compute``, which also checks that every input is finite: inside
+  the kernel's own pass for indicators registered with ``checks_finite``, else in one
+  memory-bound pass over (up to four) input columns before the kernel.
 
 The four are timed in turn inside every round, after a warm-up call (JIT compiled), so machine
 contention hits them alike; the best wall time of ``--repeat`` rounds is reported, and the

@@ -20,6 +20,8 @@ from nautilus.features.primitives import (
     NAN,
     first_full,
     is_zero,
+    lead_to_align,
+    nonfinite,
 )
 
 PERIOD_MAX = 100_000
@@ -292,52 +294,58 @@ register(
 # --- ROC family / MOM ----------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _change_into(cur, prev, dst, mode):  # type: ignore[no-untyped-def]
+    """``dst[j]`` = the change from ``prev[j]`` to ``cur[j]``; True if a ``cur`` is not finite."""
+    bad = False
+    for j in range(dst.shape[0]):
+        c, q = cur[j], prev[j]
+        bad |= nonfinite(c)
+        if mode == 0:
+            dst[j] = c - q
+        elif mode == 1:
+            dst[j] = ((c / q) - 1.0) * 100.0 if q != 0.0 else 0.0
+        elif mode == 2:
+            dst[j] = (c - q) / q if q != 0.0 else 0.0
+        else:
+            dst[j] = c / q if q != 0.0 else 0.0
+    return bad
+
+
+@njit(cache=True, inline="always")
 def _change_kernel(x, start, stop, p, st, out, mode):  # type: ignore[no-untyped-def]
-    """Memory-bound: the warm-up is written first, then one branch-free loop over zero-based
-    slices (no index arithmetic that could be negative, so LLVM vectorises it)."""
-    n = int(p[0])
-    o = out[0]
+    """Vectorised loops, the first up to a 64-byte aligned ``cur`` (split loads are slower)."""
+    n, o, bad = int(p[0]), out[0], False
     first = min(stop, max(start, start + n - int(st[0])))
     for i in range(start, first):
         o[i - start] = NAN
-    m = stop - first
-    cur = x[0][first:stop]
-    prev = x[0][first - n : stop - n]
-    dst = o[first - start :]
-    if mode == 0:
-        for j in range(m):
-            dst[j] = cur[j] - prev[j]
-    elif mode == 1:
-        for j in range(m):
-            dst[j] = ((cur[j] / prev[j]) - 1.0) * 100.0 if prev[j] != 0.0 else 0.0
-    elif mode == 2:
-        for j in range(m):
-            dst[j] = (cur[j] - prev[j]) / prev[j] if prev[j] != 0.0 else 0.0
-    else:
-        for j in range(m):
-            dst[j] = cur[j] / prev[j] if prev[j] != 0.0 else 0.0
+        bad |= nonfinite(x[0][i])
+    cur, prev, dst = x[0][first:stop], x[0][first - n : stop - n], o[first - start : stop - start]
+    k = min(stop - first, lead_to_align(cur))
+    bad |= _change_into(cur[:k], prev[:k], dst[:k], mode)
+    bad |= _change_into(cur[k:], prev[k:], dst[k:], mode)
     st[0] += stop - start
+    return bad
 
 
 @njit(cache=True)
 def mom_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _change_kernel(x, start, stop, p, st, out, 0)
+    return _change_kernel(x, start, stop, p, st, out, 0)
 
 
 @njit(cache=True)
 def roc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _change_kernel(x, start, stop, p, st, out, 1)
+    return _change_kernel(x, start, stop, p, st, out, 1)
 
 
 @njit(cache=True)
 def rocp_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _change_kernel(x, start, stop, p, st, out, 2)
+    return _change_kernel(x, start, stop, p, st, out, 2)
 
 
 @njit(cache=True)
 def rocr_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _change_kernel(x, start, stop, p, st, out, 3)
+    return _change_kernel(x, start, stop, p, st, out, 3)
 
 
 class MOMConfig(FrozenConfig):
@@ -394,6 +402,7 @@ for _name, _cfg, _k, _ta in (
             lambda c: c.timeperiod,
             talib=_ta,
             row_inputs=True,
+            checks_finite=True,
         )
     )
 
@@ -477,6 +486,7 @@ def ultosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     per = (a, b, c)
     mx = c
     t0 = int(st[0]) - start
+    bad = st[0] == 0 and stop > start and nonfinite(x[0][start] + x[1][start] + x[2][start])
     steady = min(stop, max(start, start + mx + 1 - int(st[0])))
     for i in range(start, steady):
         t = t0 + i
@@ -529,6 +539,8 @@ def ultosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
                 s6 += tr - trb[j]
         st[1], st[2], st[3], st[4], st[5], st[6] = s1, s2, s3, s4, s5, s6
     st[0] += stop - start
+    # all later terms enter the longest window's sums, which stay non-finite once one was
+    return bad or nonfinite(st[5] + st[6])
 
 
 register(
@@ -543,6 +555,7 @@ register(
         lambda c: max(c.timeperiod1, c.timeperiod2, c.timeperiod3),
         talib="ULTOSC",
         row_inputs=True,
+        checks_finite=True,
     )
 )
 
@@ -560,11 +573,13 @@ class BOPConfig(FrozenConfig):
 @njit(cache=True)
 def bop_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     op, hi, lo, cl = x[0][start:stop], x[1][start:stop], x[2][start:stop], x[3][start:stop]
-    o = out[0]
+    o, bad = out[0], False
     for j in range(stop - start):
         r = hi[j] - lo[j]
+        bad |= nonfinite(op[j] + hi[j] + lo[j] + cl[j])
         o[j] = 0.0 if r < EPS_ZERO else (cl[j] - op[j]) / r
     st[0] += stop - start
+    return bad
 
 
 register(
@@ -579,5 +594,6 @@ register(
         lambda c: 0,
         talib="BOP",
         row_inputs=True,
+        checks_finite=True,
     )
 )

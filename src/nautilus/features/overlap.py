@@ -16,6 +16,7 @@ from nautilus.features.primitives import (
     NAN,
     ema_step,
     fma,
+    nonfinite,
     ring_push,
     ring_wma,
     sma_ring_step,
@@ -62,6 +63,9 @@ def sma_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
         total -= old[j]
     st[1] = total
     st[0] += stop - start
+    # every bar was added to the running sum, which stays NaN or infinite once one was not
+    # finite (an infinity leaving the window leaves inf - inf = NaN)
+    return nonfinite(total)
 
 
 register(
@@ -76,6 +80,7 @@ register(
         lambda c: c.timeperiod - 1,
         talib="SMA",
         row_inputs=True,
+        checks_finite=True,
     )
 )
 

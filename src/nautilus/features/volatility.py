@@ -18,10 +18,13 @@ from nautilus.core.config import FrozenConfig
 from nautilus.features.base import Indicator, register
 from nautilus.features.primitives import (
     NAN,
+    PIPE_BLOCK,
     block_extremes,
     ema_step,
+    fma,
     is_zero,
     is_zero_or_neg,
+    nonfinite,
     true_range,
 )
 
@@ -51,14 +54,21 @@ class TRangeConfig(FrozenConfig):
 def trange_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     o = out[0]
     first = start
+    bad = False
     if st[0] == 0 and stop > start:
         o[0] = NAN
         first = start + 1
+        bad = nonfinite(x[0][start] + x[1][start])
     hi, lo, pc = x[0][first:stop], x[1][first:stop], x[2][first - 1 : stop - 1]
     dst = o[first - start :]
     for j in range(stop - first):
-        dst[j] = true_range(hi[j], lo[j], pc[j])
+        c = pc[j]
+        r = true_range(hi[j], lo[j], c)
+        # a NaN high or low gives a NaN true range; a NaN previous close alone may not
+        bad |= nonfinite(r + c)
+        dst[j] = r
     st[0] += stop - start
+    return bad or (stop > start and nonfinite(x[2][stop - 1]))
 
 
 register(
@@ -73,6 +83,7 @@ register(
         lambda c: 1,
         talib="TRANGE",
         row_inputs=True,
+        checks_finite=True,
     )
 )
 
@@ -86,6 +97,14 @@ class ATRConfig(FrozenConfig):
     timeperiod: int = _period(14, 1)
 
 
+@njit(cache=True, inline="always")
+def _tr_into(h, lo, c, b, o, start, b1, b2):  # type: ignore[no-untyped-def]
+    """``o[i - start]`` = true range of bar ``i`` times ``b`` for the bars ``b1..b2-1``."""
+    hs, ls, pcs, dst = h[b1:b2], lo[b1:b2], c[b1 - 1 : b2 - 1], o[b1 - start : b2 - start]
+    for j in range(b2 - b1):
+        dst[j] = true_range(hs[j], ls[j], pcs[j]) * b
+
+
 @njit(cache=True, fastmath={"contract"})
 def _atr(x, start, stop, p, st, out, natr):  # type: ignore[no-untyped-def]
     n = int(p[0])
@@ -94,10 +113,12 @@ def _atr(x, start, stop, p, st, out, natr):  # type: ignore[no-untyped-def]
     h, lo, c = x[0], x[1], x[2]
     t0 = int(st[0]) - start
     prev = st[1]
-    # warm-up and seed bars here, the smoothed bars in the loop over zero-based slices below
+    bad = False
+    # warm-up and seed bars here, the smoothed bars in blocks below
     steady = min(stop, max(start, start + n + 1 - int(st[0])))
     for i in range(start, steady):
         t = t0 + i
+        bad |= nonfinite(h[i] + lo[i] + c[i])
         if t == 0:
             out[0, i - start] = NAN
             continue
@@ -115,30 +136,42 @@ def _atr(x, start, stop, p, st, out, natr):  # type: ignore[no-untyped-def]
             out[0, i - start] = (prev * 100.0) / c[i] if not is_zero(c[i]) else 0.0
         else:
             out[0, i - start] = prev
-    if steady < stop:
-        hs, ls, cs = h[steady:stop], lo[steady:stop], c[steady:stop]
-        pcs = c[steady - 1 : stop - 1]
-        dst = out[0][steady - start :]
-        for j in range(stop - steady):
-            prev = prev * a + true_range(hs[j], ls[j], pcs[j]) * b
-            if natr:
-                cj = cs[j]
+    # software-pipelined blocks (see PIPE_BLOCK): true range * b of the next block into the
+    # output, then the smoothing chain over the current one (one fused multiply-add per bar,
+    # as ``prev * a + tr * b`` contracts), then NATR's divisions (vectorised)
+    o = out[0]
+    closes = 0.0
+    b0, b1 = steady, min(stop, steady + PIPE_BLOCK)
+    _tr_into(h, lo, c, b, o, start, b0, b1)
+    while b0 < stop:
+        b2 = min(stop, b1 + PIPE_BLOCK)
+        _tr_into(h, lo, c, b, o, start, b1, b2)
+        dst = o[b0 - start : b1 - start]
+        cs = c[b0:b1]
+        for j in range(b1 - b0):
+            prev = fma(prev, a, dst[j])
+            closes += cs[j]  # a second chain, shorter than the first: the finiteness check
+            dst[j] = prev
+        if natr:
+            for j in range(b1 - b0):
                 # (TA-Lib: (atr / close) * 100; the product first is an ulp apart, and faster)
-                dst[j] = (prev * 100.0) / cj if not is_zero(cj) else 0.0
-            else:
-                dst[j] = prev
+                dst[j] = (dst[j] * 100.0) / cs[j] if not is_zero(cs[j]) else 0.0
+        b0, b1 = b1, b2
     st[1] = prev
     st[0] += stop - start
+    # a non-finite high or low makes the true range, and from then on ``prev``, non-finite
+    # (a NaN previous close alone may not: the closes are summed instead)
+    return bad or nonfinite(closes) or nonfinite(prev)
 
 
 @njit(cache=True)
 def atr_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _atr(x, start, stop, p, st, out, False)
+    return _atr(x, start, stop, p, st, out, False)
 
 
 @njit(cache=True)
 def natr_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    _atr(x, start, stop, p, st, out, True)
+    return _atr(x, start, stop, p, st, out, True)
 
 
 class NATRConfig(ATRConfig):
@@ -161,6 +194,7 @@ register(
         history=lambda c: 1,
         talib="ATR",
         row_inputs=True,
+        checks_finite=True,
     )
 )
 register(
@@ -176,6 +210,7 @@ register(
         history=lambda c: 1,
         talib="NATR",
         row_inputs=True,
+        checks_finite=True,
     )
 )
 

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from nautilus.core.config import FrozenConfig
 from nautilus.features.base import Indicator, register
-from nautilus.features.primitives import NAN, ema_step, fma
+from nautilus.features.primitives import NAN, PIPE_BLOCK, ema_step, fma, nonfinite
 
 PERIOD_MAX = 100_000
 _HLCV = ("high", "low", "close", "volume")
@@ -84,17 +84,39 @@ class ADConfig(FrozenConfig):
     """
 
 
+@njit(cache=True, inline="always")
+def _flows_into(x, o, start, b1, b2):  # type: ignore[no-untyped-def]
+    """``o[i - start]`` = the money-flow volume of bar ``i`` for the bars ``b1..b2-1``
+    (vectorised: the divisions run packed); True if a value of those bars may be non-finite."""
+    h, lo, c, v = x[0][b1:b2], x[1][b1:b2], x[2][b1:b2], x[3][b1:b2]
+    dst = o[b1 - start : b2 - start]
+    bad = False
+    for j in range(b2 - b1):
+        hj, lj, cj, vj = h[j], lo[j], c[j], v[j]
+        bad |= nonfinite(hj + lj + cj + vj)
+        dst[j] = _ad_flow(hj, lj, cj, vj)
+    return bad
+
+
 @njit(cache=True)
 def ad_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     ad = st[1]
-    # zero-based slices: no index arithmetic that could be negative in the loop
-    h, lo, c, v = x[0][start:stop], x[1][start:stop], x[2][start:stop], x[3][start:stop]
     o = out[0]
-    for j in range(stop - start):
-        ad += _ad_flow(h[j], lo[j], c[j], v[j])
-        o[j] = ad
+    # software-pipelined blocks (see PIPE_BLOCK; twice as long here, as the running sum is
+    # the shortest chain): the flows of the next block, then the sum over the current one
+    b0, b1 = start, min(stop, start + 2 * PIPE_BLOCK)
+    bad = _flows_into(x, o, start, b0, b1)
+    while b0 < stop:
+        b2 = min(stop, b1 + 2 * PIPE_BLOCK)
+        bad |= _flows_into(x, o, start, b1, b2)
+        dst = o[b0 - start : b1 - start]
+        for j in range(b1 - b0):
+            ad += dst[j]
+            dst[j] = ad
+        b0, b1 = b1, b2
     st[1] = ad
     st[0] += stop - start
+    return bad
 
 
 register(
@@ -109,6 +131,7 @@ register(
         lambda c: 0,
         talib="AD",
         row_inputs=True,
+        checks_finite=True,
     )
 )
 
@@ -134,8 +157,10 @@ def adosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     o = out[0]
     omf, oms = 1.0 - kf, 1.0 - ks
     steady = min(stop, max(start, start + max(lb, 1) - int(st[0])))
+    bad = False
     for i in range(start, steady):
         t = t0 + i
+        bad |= nonfinite(h[i] + lo[i] + c[i] + v[i])
         ad += _ad_flow(h[i], lo[i], c[i], v[i])
         if t == 0:
             ef = ad
@@ -144,17 +169,24 @@ def adosc_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
             ef = fma(omf, ef, kf * ad)
             es = fma(oms, es, ks * ad)
         o[i - start] = ef - es if t >= lb else NAN
-    # past the warm-up: the same recurrences over zero-based slices; each EMA step is one
-    # fused multiply-add on its loop-carried chain (TA-Lib's FMA build does the same)
-    hs, ls, cs, vs = h[steady:stop], lo[steady:stop], c[steady:stop], v[steady:stop]
-    dst = o[steady - start :]
-    for j in range(stop - steady):
-        ad += _ad_flow(hs[j], ls[j], cs[j], vs[j])
-        ef = fma(omf, ef, kf * ad)
-        es = fma(oms, es, ks * ad)
-        dst[j] = ef - es
+    # past the warm-up: the same recurrences in software-pipelined blocks (see PIPE_BLOCK),
+    # the flows of the next block first; each EMA step is one fused multiply-add on its
+    # loop-carried chain (TA-Lib's FMA build does the same)
+    b0, b1 = steady, min(stop, steady + PIPE_BLOCK)
+    bad |= _flows_into(x, o, start, b0, b1)
+    while b0 < stop:
+        b2 = min(stop, b1 + PIPE_BLOCK)
+        bad |= _flows_into(x, o, start, b1, b2)
+        dst = o[b0 - start : b1 - start]
+        for j in range(b1 - b0):
+            ad += dst[j]
+            ef = fma(omf, ef, kf * ad)
+            es = fma(oms, es, ks * ad)
+            dst[j] = ef - es
+        b0, b1 = b1, b2
     st[1], st[2], st[3] = ad, ef, es
     st[0] += stop - start
+    return bad
 
 
 register(
@@ -169,6 +201,7 @@ register(
         lambda c: max(c.fastperiod, c.slowperiod) - 1,
         talib="ADOSC",
         row_inputs=True,
+        checks_finite=True,
     )
 )
 
