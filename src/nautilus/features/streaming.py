@@ -106,6 +106,15 @@ class IndicatorStream:
             self._ts_span if self._ts_pos >= 0 else None,
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle / deepcopy: the indicator (by name when registered), its parameters and a
+        # copy of the pack (history buffer, state, position); the C callables are rebuilt
+        ind = self.indicator
+        key: str | Indicator = ind.name if ind.name in INDICATORS and INDICATORS.get(
+            ind.name
+        ) is ind else ind
+        return (_restore, (key, self._cfg.model_dump(), self._pack.copy()))
+
     @property
     def bars_seen(self) -> int:
         return int(self._st[0])
@@ -180,6 +189,12 @@ class IndicatorStream:
             self._buf[:, h - tail.shape[1] : h] = tail
         self._pos = h
         return out
+
+
+def _restore(indicator: str | Indicator, params: dict[str, Any], pack: FloatArray) -> Any:
+    stream = IndicatorStream(indicator, **params)
+    stream._pack[:] = pack  # same indicator and parameters: the same layout
+    return stream
 
 
 def _reject(name: str, vals: tuple[float, ...]) -> None:

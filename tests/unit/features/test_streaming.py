@@ -179,3 +179,23 @@ def test_push_and_blocks_interleaved_equal_batch(name: str, data: dict[str, np.n
         else:
             got.append(s.update_block(np.ascontiguousarray(x[:, a:b])))
     np.testing.assert_array_equal(np.concatenate(got, axis=1), batch, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"), [("rsi", {"timeperiod": 7}), ("vwap", {}), ("bbands", {"nbdevup": 1.5})]
+)
+def test_a_stream_pickles_and_copies_mid_way(
+    name: str, params: dict[str, float], data: dict[str, np.ndarray]
+) -> None:
+    import copy
+    import pickle
+
+    rows = _rows(name, data, 900)
+    s = IndicatorStream(name, **params)
+    for r in rows[:400]:
+        s.update(r)
+    clones = [pickle.loads(pickle.dumps(s)), copy.deepcopy(s)]
+    rest = [s.update(r) for r in rows[400:]]
+    for c in clones:
+        assert c.bars_seen == 400
+        assert [c.update(r) for r in rows[400:]] == rest  # state copied, not shared
