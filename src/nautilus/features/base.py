@@ -157,7 +157,7 @@ class Indicator:
         flag = None
         if n:
             flag = self.kernel(arg, 0, n, self.params(cfg), self.new_state(cfg), out)
-        return out, bool(flag)
+        return out, bool(flag) and self.checks_finite
 
     def kernel_input(self, x: FloatArray | Rows) -> Any:
         """``x`` in the form the kernel is compiled for: the row tuple itself for a

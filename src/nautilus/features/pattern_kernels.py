@@ -32,7 +32,7 @@ import math
 import numpy as np
 from numba import njit
 
-from nautilus.features.primitives import NAN
+from nautilus.features.primitives import NAN, nonfinite
 
 # lookbacks as in TA-Lib's *_Lookback functions
 LB_DOJI = 10
@@ -125,17 +125,26 @@ def _window(x, first, stop, back):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def cdl_doji(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    """Returns True if an input of the bars ``start..stop-1`` may be non-finite: the scored
+    bars' high - low enter the running total (non-finite from then on), close - open is
+    checked per bar, the warm-up bars directly."""
     res = out[0]
     first, prime = _warmup(st, start, stop, LB_DOJI, res)
+    bad = False
+    for i in range(start, first):
+        bad |= nonfinite(x[0][i] + x[1][i] + x[2][i] + x[3][i])
     doji = _sum_hl(x, first - 10, first) if prime else st[1]
     o, h, lo, c = _window(x, first, stop, LB_DOJI)
     r = res[first - start :]
     for k in range(stop - first):
         i = k + LB_DOJI
-        r[k] = _score(np.int64(_body(o, c, i) <= 0.1 * (doji / 10.0)) * 100)
+        d = c[i] - o[i]
+        bad |= nonfinite(d)
+        r[k] = _score(np.int64(math.fabs(d) <= 0.1 * (doji / 10.0)) * 100)
         doji += _hl(h, lo, i) - _hl(h, lo, i - 10)
     st[1] = doji
     st[0] += stop - start
+    return bad or nonfinite(doji)
 
 
 @njit(cache=True, inline="always")
@@ -497,11 +506,12 @@ PATTERN_KERNELS = (
 
 @njit(cache=True)
 def pattern_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    """Run the pattern whose index in ``PATTERN_KERNELS`` is ``p[-1]``."""
+    """Run the pattern whose index in ``PATTERN_KERNELS`` is ``p[-1]``; returns the doji's
+    non-finite flag (``checks_finite``), True (unchecked) for the other patterns."""
     pat = int(p[p.shape[0] - 1])
     if pat == 0:
-        cdl_doji(x, start, stop, p, st, out)
-    elif pat == 1:
+        return cdl_doji(x, start, stop, p, st, out)
+    if pat == 1:
         cdl_hammer(x, start, stop, p, st, out)
     elif pat == 2:
         cdl_hangingman(x, start, stop, p, st, out)
@@ -525,3 +535,4 @@ def pattern_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
         cdl_3whitesoldiers(x, start, stop, p, st, out)
     else:
         cdl_3blackcrows(x, start, stop, p, st, out)
+    return True  # (the other patterns do not check their inputs)

@@ -165,5 +165,6 @@ for _name, _kernel, _lb, _ta, _summary, _base in _SPECS:
             talib=_ta,
             fixed_params=(float(pk.PATTERN_KERNELS.index(_kernel)),),
             row_inputs=True,
+            checks_finite=_kernel is pk.cdl_doji,
         )
     )

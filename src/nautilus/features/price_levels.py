@@ -18,6 +18,7 @@ from nautilus.features.primitives import (
     NAN,
     SHORT_CALL,
     first_full,
+    nonfinite,
     scan_extremes,
     window_extremes,
 )
@@ -164,30 +165,131 @@ class MidpointConfig(FrozenConfig):
     timeperiod: int = Field(14, ge=2, le=PERIOD_MAX, description="window length in bars")
 
 
+@njit(cache=True, inline="always")
+def _pair_max(a, b, dst, m):  # type: ignore[no-untyped-def]
+    for j in range(m):
+        x, y = a[j], b[j]
+        dst[j] = x if x >= y else y
+
+
+@njit(cache=True, inline="always")
+def _pair_min(a, b, dst, m):  # type: ignore[no-untyped-def]
+    for j in range(m):
+        x, y = a[j], b[j]
+        dst[j] = x if x <= y else y
+
+
+@njit(cache=True, inline="always")
+def _quad_max(a, b, c, d, dst, m):  # type: ignore[no-untyped-def]
+    for j in range(m):
+        x, y, u, v = a[j], b[j], c[j], d[j]
+        x = x if x >= y else y
+        u = u if u >= v else v
+        dst[j] = x if x >= u else u
+
+
+@njit(cache=True, inline="always")
+def _quad_min(a, b, c, d, dst, m):  # type: ignore[no-untyped-def]
+    for j in range(m):
+        x, y, u, v = a[j], b[j], c[j], d[j]
+        x = x if x <= y else y
+        u = u if u <= v else v
+        dst[j] = x if x <= u else u
+
+
+@njit(cache=True, inline="always")
+def fused_levels(row, b0, b1, n, t1, t2, highest):  # type: ignore[no-untyped-def]
+    """:func:`~nautilus.features.primitives.window_levels` with two doublings per pass (one
+    store per two levels) and the last doubling left to the caller: returns ``(cur, w, s)``
+    such that the extreme over the ``n`` bars ending at bar ``b0 + j`` is the extreme, in the
+    same tree of pairwise comparisons as :func:`window_extremes` (so bit for bit the same
+    value, NaN included), of ``(cur[j], cur[j + w])`` and ``(cur[j + s], cur[j + s + w])``
+    (``b1 - b0 > 8``; ``t1``/``t2`` scratch of ``b1 - b0 + n`` values)."""
+    size = b1 - b0 + n - 1
+    cur = row[b0 - n + 1 : b1]
+    if n < 2:
+        return cur, 0, 0
+    w = 1
+    k = 0
+    while 8 * w <= n or 4 * w <= n:
+        nxt = t1 if k % 2 == 0 else t2
+        if 8 * w <= n:  # levels 2w and 4w: the 4w-window from two 2w-windows of two w-windows
+            a, b, c, d = cur, cur[w:], cur[2 * w :], cur[3 * w :]
+            if highest:
+                _quad_max(a, b, c, d, nxt, size - 4 * w + 1)
+            else:
+                _quad_min(a, b, c, d, nxt, size - 4 * w + 1)
+            w *= 4
+        else:
+            if highest:
+                _pair_max(cur, cur[w:], nxt, size - 2 * w + 1)
+            else:
+                _pair_min(cur, cur[w:], nxt, size - 2 * w + 1)
+            w *= 2
+        cur = nxt
+        k += 1
+    return cur, w, n - 2 * w
+
+
+@njit(cache=True)
+def _midpoint_block(hrow, lrow, b0, b1, n, dst, hi, lo, t1, t2):  # type: ignore[no-untyped-def]
+    """``dst[j]`` = (highest ``hrow`` + lowest ``lrow``) / 2 over the ``n`` bars ending at bar
+    ``b0 + j``, the window extremes of :func:`fused_levels` (``hi``/``lo`` serve as the second
+    pair of doubling buffers, ``b1 - b0 + n`` values); True if an input of the bars
+    ``b0..b1-1`` may be non-finite."""
+    m = b1 - b0
+    hb, lb = hrow[b0:b1], lrow[b0:b1]
+    bad = False
+    if m <= 8:
+        window_extremes(hrow, lrow, b0, b1, n, hi, lo, t1, t2)
+        for j in range(m):
+            bad |= nonfinite(hb[j] + lb[j])
+            dst[j] = (hi[j] + lo[j]) / 2.0
+        return bad
+    hc, w, s = fused_levels(hrow, b0, b1, n, t1, t2, True)
+    lc, _, _ = fused_levels(lrow, b0, b1, n, hi, lo, False)
+    h0, h1, h2, h3 = hc, hc[w:], hc[s:], hc[s + w :]
+    l0, l1, l2, l3 = lc, lc[w:], lc[s:], lc[s + w :]
+    for j in range(m):
+        a, b, c, d = h0[j], h1[j], h2[j], h3[j]
+        a = a if a >= b else b
+        c = c if c >= d else d
+        h = a if a >= c else c
+        a, b, c, d = l0[j], l1[j], l2[j], l3[j]
+        a = a if a <= b else b
+        c = c if c <= d else d
+        low = a if a <= c else c
+        bad |= nonfinite(hb[j] + lb[j])
+        dst[j] = (h + low) / 2.0
+    return bad
+
+
 @njit(cache=True)
 def midpoint_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     hrow = x[0]
     lrow = x[len(x) - 1]
     o = out[0]
+    bad = False
     first = first_full(start, stop, int(st[0]), n)
     for i in range(start, first):
+        bad |= nonfinite(hrow[i] + lrow[i])
         o[i - start] = NAN
     if stop - first <= SHORT_CALL:
         for i in range(first, stop):
             h, low = scan_extremes(hrow, lrow, i, n)
+            bad |= nonfinite(hrow[i] + lrow[i])
             o[i - start] = (h + low) / 2.0
     else:
         m = min(stop - first, EXTREMES_BLOCK)
-        hi, lo = np.empty(m), np.empty(m)
+        hi, lo = np.empty(m + n), np.empty(m + n)
         t1, t2 = np.empty(m + n), np.empty(m + n)
         for b0 in range(first, stop, m):
             b1 = min(b0 + m, stop)
-            window_extremes(hrow, lrow, b0, b1, n, hi, lo, t1, t2)
             dst = o[b0 - start : b1 - start]
-            for j in range(b1 - b0):
-                dst[j] = (hi[j] + lo[j]) / 2.0
+            bad |= _midpoint_block(hrow, lrow, b0, b1, n, dst, hi, lo, t1, t2)
     st[0] += stop - start
+    return bad
 
 
 register(
@@ -202,6 +304,7 @@ register(
         lambda c: c.timeperiod - 1,
         talib="MIDPOINT",
         row_inputs=True,
+        checks_finite=True,
     )
 )
 
@@ -225,5 +328,6 @@ register(
         lambda c: c.timeperiod - 1,
         talib="MIDPRICE",
         row_inputs=True,
+        checks_finite=True,
     )
 )

@@ -20,6 +20,7 @@ from nautilus.features.primitives import (
     first_full,
     is_zero,
     is_zero_or_neg,
+    nonfinite,
     reset_period,
 )
 
@@ -199,8 +200,10 @@ def correl_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     a, b = x[0], x[1]
     o = out[0]
     seen = int(st[0])
+    bad = False
     first = first_full(start, stop, seen, n)
     for i in range(start, first):
+        bad |= nonfinite(a[i] + b[i])
         o[i - start] = NAN
     if first < stop:
         r = reset_period(n)
@@ -208,9 +211,12 @@ def correl_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
         sums = (st[1], st[2], st[3], st[4], st[5], st[6], st[7])
         if first < n:
             # the first full window of the series (a reset bar): there is no bar before it
-            ph, sums = _correl_span(a[:n], b[:n], a[:0], b[:0], o[first - start :], ph, r, sums, n)
+            ph, sums, flag = _correl_span(
+                a[:n], b[:n], a[:0], b[:0], o[first - start :], ph, r, sums, n
+            )
+            bad |= flag
             first += 1
-        ph, sums = _correl_span(
+        ph, sums, flag = _correl_span(
             a[first - n + 1 : stop],
             b[first - n + 1 : stop],
             a[first - n : stop - n],
@@ -222,7 +228,10 @@ def correl_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
             n,
         )
         st[1], st[2], st[3], st[4], st[5], st[6], st[7] = sums
+        # every bar entered the sums of x and y, non-finite from then to the next reset
+        bad |= flag or nonfinite(sums[2] + sums[3])
     st[0] += stop - start
+    return bad
 
 
 @njit(cache=True, inline="always")
@@ -237,13 +246,16 @@ def _correl_value(sx, sy, sxy, sx2, sy2, inv):  # type: ignore[no-untyped-def]
 def _correl_span(wa, wb, oa, ob, dst, ph, r, sums, n):  # type: ignore[no-untyped-def]
     """The bars of ``correl_kernel`` over zero-based slices (as :func:`_var_span`): sums of
     deviations from anchors (st[1], st[2]) that are reset, and the sums recomputed exactly,
-    every ``reset_period(n)`` bars."""
+    every ``reset_period(n)`` bars; also whether the sums of x and y were non-finite before a
+    reset (a non-finite input entered them)."""
     ka, kb, sx, sy, sxy, sx2, sy2 = sums
+    bad = False
     inv = 1.0 / n
     m = len(wa) - n + 1
     j = 0
     while j < m:
         if ph == 0:
+            bad |= nonfinite(sx + sy)
             ka, kb = wa[j + n - 1], wb[j + n - 1]
             sx = sy = sxy = sx2 = sy2 = 0.0
             for q in range(j, j + n):
@@ -272,7 +284,7 @@ def _correl_span(wa, wb, oa, ob, dst, ph, r, sums, n):  # type: ignore[no-untype
             ds[q] = _correl_value(sx, sy, sxy, sx2, sy2, inv)
         j += run
         ph = (ph + run) % r
-    return ph, (ka, kb, sx, sy, sxy, sx2, sy2)
+    return ph, (ka, kb, sx, sy, sxy, sx2, sy2), bad
 
 
 register(
@@ -288,6 +300,7 @@ register(
         history=lambda c: c.timeperiod,
         talib="CORREL",
         row_inputs=True,
+        checks_finite=True,
     )
 )
 

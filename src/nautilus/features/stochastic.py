@@ -13,16 +13,17 @@ from pydantic import Field
 from nautilus.core.config import FrozenConfig
 from nautilus.features.base import Indicator, register
 from nautilus.features.momentum import _wilder_osc
+from nautilus.features.price_levels import fused_levels
 from nautilus.features.primitives import (
     EXTREMES_BLOCK,
     NAN,
     SHORT_CALL,
     first_full,
+    nonfinite,
     scan_arg_extreme,
     scan_extremes,
     window_arg_extreme,
     window_extremes,
-    window_levels,
 )
 
 PERIOD_MAX = 100_000
@@ -76,32 +77,40 @@ def _range_position(x, b0, b1, n, dst, hi, ll, t1, t2, willr):  # type: ignore[n
     """``dst[j]`` for bar ``b0 + j`` (``j < b1 - b0``, full windows of ``n`` bars): fast %K,
     100 (close - lowest) / (highest - lowest), or Williams %R, 100 (close - highest) / (highest
     - lowest); 0 for a flat window. One division per bar (TA-Lib divides twice, by the range
-    / 100; an ulp apart). For more than 8 bars the last pass of the window extremes is fused
-    with the division (the divider then works alongside the max/min); ``hi``/``ll`` and
-    ``t1``/``t2`` are scratch of ``b1 - b0`` and ``b1 - b0 + n`` values, and ``hi``/``ll``
-    also serve as the second pair of doubling buffers (``b1 - b0 + n`` values then)."""
+    / 100; an ulp apart). For more than 8 bars the last doubling and pass of the window
+    extremes (:func:`~nautilus.features.price_levels.fused_levels`) are fused with the
+    division (the divider then works alongside the max/min); ``hi``/``ll`` and ``t1``/``t2``
+    are scratch of ``b1 - b0`` and ``b1 - b0 + n`` values, and ``hi``/``ll`` also serve as
+    the second pair of doubling buffers (``b1 - b0 + n`` values then). Returns True if an
+    input of the bars ``b0..b1-1`` may be non-finite."""
     m = b1 - b0
-    cs = x[2][b0:b1]
+    cs, hb, lb = x[2][b0:b1], x[0][b0:b1], x[1][b0:b1]
+    bad = False
     if m <= 8:
         window_extremes(x[0], x[1], b0, b1, n, hi, ll, t1, t2)
         for j in range(m):
             diff = hi[j] - ll[j]
             num = cs[j] - (hi[j] if willr else ll[j])
+            bad |= nonfinite(hb[j] + lb[j] + cs[j])
             dst[j] = (num * 100.0) / diff if diff != 0.0 else 0.0
-        return
-    hc, w = window_levels(x[0], b0, b1, n, t1, t2, True)
-    lc, _ = window_levels(x[1], b0, b1, n, hi, ll, False)
-    hs, ls = hc[n - w :], lc[n - w :]
+        return bad
+    hc, w, s = fused_levels(x[0], b0, b1, n, t1, t2, True)
+    lc, _, _ = fused_levels(x[1], b0, b1, n, hi, ll, False)
+    h1, h2, h3, l1, l2, l3 = hc[w:], hc[s:], hc[s + w :], lc[w:], lc[s:], lc[s + w :]
     for j in range(m):
-        a = hc[j]
-        b = hs[j]
-        h = a if a >= b else b
-        a = lc[j]
-        b = ls[j]
-        low = a if a <= b else b
+        a, b, c, d = hc[j], h1[j], h2[j], h3[j]
+        a = a if a >= b else b
+        c = c if c >= d else d
+        h = a if a >= c else c
+        a, b, c, d = lc[j], l1[j], l2[j], l3[j]
+        a = a if a <= b else b
+        c = c if c <= d else d
+        low = a if a <= c else c
         diff = h - low
         num = cs[j] - (h if willr else low)
+        bad |= nonfinite(hb[j] + lb[j] + cs[j])
         dst[j] = (num * 100.0) / diff if diff != 0.0 else 0.0
+    return bad
 
 
 @njit(cache=True, inline="always")
@@ -437,11 +446,14 @@ class WillRConfig(FrozenConfig):
 def willr_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     n = int(p[0])
     o = out[0]
+    bad = False
     first = first_full(start, stop, int(st[0]), n)
     for i in range(start, first):
+        bad |= nonfinite(x[0][i] + x[1][i] + x[2][i])
         o[i - start] = NAN
     if stop - first <= SHORT_CALL:
         for i in range(first, stop):
+            bad |= nonfinite(x[0][i] + x[1][i] + x[2][i])
             o[i - start] = _position(x, i, n, True)
     else:
         m = min(stop - first, EXTREMES_BLOCK)
@@ -449,8 +461,10 @@ def willr_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
         t1, t2 = np.empty(m + n), np.empty(m + n)
         for b0 in range(first, stop, m):
             b1 = min(b0 + m, stop)
-            _range_position(x, b0, b1, n, o[b0 - start : b1 - start], hi, ll, t1, t2, True)
+            dst = o[b0 - start : b1 - start]
+            bad |= _range_position(x, b0, b1, n, dst, hi, ll, t1, t2, True)
     st[0] += stop - start
+    return bad
 
 
 register(
@@ -466,6 +480,7 @@ register(
         history=lambda c: c.timeperiod - 1,
         talib="WILLR",
         row_inputs=True,
+        checks_finite=True,
     )
 )
 

@@ -16,7 +16,9 @@ BAD = (np.nan, np.inf, -np.inf)
 
 
 def _frame(ohlcv: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
-    return {c: ohlcv[c].to_numpy(dtype=np.float64)[:n].copy() for c in ohlcv.columns}
+    data = {c: ohlcv[c].to_numpy(dtype=np.float64)[:n].copy() for c in ohlcv.columns}
+    data["x"], data["y"] = data["close"].copy(), data["open"].copy()  # (correl's inputs)
+    return data
 
 
 def _expected(name: str, data: dict[str, np.ndarray]) -> tuple[str, int] | None:
@@ -30,6 +32,10 @@ def _expected(name: str, data: dict[str, np.ndarray]) -> tuple[str, int] | None:
 
 def test_the_bar_pipelined_kernels_validate_in_their_own_pass() -> None:
     assert {"ad", "adosc", "atr", "bop", "mom", "natr", "sma", "trange"} <= set(FUSED)
+
+
+def test_the_window_kernels_validate_in_their_own_pass() -> None:
+    assert {"correl", "midpoint", "midprice", "willr", "cdl_doji"} <= set(FUSED)
 
 
 def _shortest(name: str) -> dict[str, int]:
@@ -92,7 +98,33 @@ def test_a_false_alarm_from_an_overflow_is_not_an_error() -> None:
     assert np.isinf(out[4:]).all()
 
 
-@pytest.mark.parametrize("name", ["ema", "midprice", "willr", "mfi", "cdl_doji"])
+@pytest.mark.parametrize("name", FUSED)
+@pytest.mark.parametrize("shortest", [False, True])
+def test_flag_covers_the_bars_of_every_call(ohlcv: pd.DataFrame, name: str, shortest: bool) -> None:
+    """The kernel called on consecutive sub-ranges with one state (as the streaming code and
+    block updates do) flags every call whose bars hold a non-finite input, wherever it sits
+    (warm-up, a block boundary of the window kernels, a reset of the anchored sums)."""
+    ind = INDICATORS.get(name)
+    cfg = ind.make_config(_shortest(name) if shortest else {})
+    for n, chunks in ((2100, (64, 1030, 2100)), (60, (1, 7))):
+        for pos in sorted(
+            {0, 1, 9, 10, 14, 29, 30, 31, 59, 1023, 1024, 1030, 2099} & set(range(n))
+        ):
+            for col in range(len(ind.inputs)):
+                data = _frame(ohlcv, n)
+                rows = [data[i] for i in ind.inputs]
+                rows[col][pos] = BAD[(pos + col) % 3]
+                arg = ind.kernel_input(tuple(rows))
+                for chunk in chunks:
+                    st, p = ind.new_state(cfg), ind.params(cfg)
+                    for s in range(0, n, chunk):
+                        e = min(n, s + chunk)
+                        flag = ind.kernel(arg, s, e, p, st, np.empty((len(ind.outputs), e - s)))
+                        if s <= pos < e:
+                            assert flag, (ind.inputs[col], pos, chunk, s)
+
+
+@pytest.mark.parametrize("name", ["ema", "stochf", "mfi", "cdl_hammer"])
 def test_one_pass_over_up_to_four_inputs_names_the_same_column_and_bar(
     ohlcv: pd.DataFrame, name: str
 ) -> None:
