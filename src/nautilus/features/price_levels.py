@@ -180,21 +180,31 @@ def _pair_min(a, b, dst, m):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
+def max4(a, b, c, d):  # type: ignore[no-untyped-def]
+    """max of four as a tree of ``>=`` selections (the comparisons every window max uses)."""
+    a = a if a >= b else b
+    c = c if c >= d else d
+    return a if a >= c else c
+
+
+@njit(cache=True, inline="always")
+def min4(a, b, c, d):  # type: ignore[no-untyped-def]
+    """min of four as a tree of ``<=`` selections."""
+    a = a if a <= b else b
+    c = c if c <= d else d
+    return a if a <= c else c
+
+
+@njit(cache=True, inline="always")
 def _quad_max(a, b, c, d, dst, m):  # type: ignore[no-untyped-def]
     for j in range(m):
-        x, y, u, v = a[j], b[j], c[j], d[j]
-        x = x if x >= y else y
-        u = u if u >= v else v
-        dst[j] = x if x >= u else u
+        dst[j] = max4(a[j], b[j], c[j], d[j])
 
 
 @njit(cache=True, inline="always")
 def _quad_min(a, b, c, d, dst, m):  # type: ignore[no-untyped-def]
     for j in range(m):
-        x, y, u, v = a[j], b[j], c[j], d[j]
-        x = x if x <= y else y
-        u = u if u <= v else v
-        dst[j] = x if x <= u else u
+        dst[j] = min4(a[j], b[j], c[j], d[j])
 
 
 @njit(cache=True, inline="always")
@@ -251,14 +261,8 @@ def _midpoint_block(hrow, lrow, b0, b1, n, dst, hi, lo, t1, t2):  # type: ignore
     h0, h1, h2, h3 = hc, hc[w:], hc[s:], hc[s + w :]
     l0, l1, l2, l3 = lc, lc[w:], lc[s:], lc[s + w :]
     for j in range(m):
-        a, b, c, d = h0[j], h1[j], h2[j], h3[j]
-        a = a if a >= b else b
-        c = c if c >= d else d
-        h = a if a >= c else c
-        a, b, c, d = l0[j], l1[j], l2[j], l3[j]
-        a = a if a <= b else b
-        c = c if c <= d else d
-        low = a if a <= c else c
+        h = max4(h0[j], h1[j], h2[j], h3[j])
+        low = min4(l0[j], l1[j], l2[j], l3[j])
         bad |= nonfinite(hb[j] + lb[j])
         dst[j] = (h + low) / 2.0
     return bad

@@ -13,7 +13,7 @@ from pydantic import Field
 from nautilus.core.config import FrozenConfig
 from nautilus.features.base import Indicator, register
 from nautilus.features.momentum import _wilder_osc
-from nautilus.features.price_levels import fused_levels
+from nautilus.features.price_levels import fused_levels, max4, min4
 from nautilus.features.primitives import (
     EXTREMES_BLOCK,
     NAN,
@@ -98,14 +98,8 @@ def _range_position(x, b0, b1, n, dst, hi, ll, t1, t2, willr):  # type: ignore[n
     lc, _, _ = fused_levels(x[1], b0, b1, n, hi, ll, False)
     h1, h2, h3, l1, l2, l3 = hc[w:], hc[s:], hc[s + w :], lc[w:], lc[s:], lc[s + w :]
     for j in range(m):
-        a, b, c, d = hc[j], h1[j], h2[j], h3[j]
-        a = a if a >= b else b
-        c = c if c >= d else d
-        h = a if a >= c else c
-        a, b, c, d = lc[j], l1[j], l2[j], l3[j]
-        a = a if a <= b else b
-        c = c if c <= d else d
-        low = a if a <= c else c
+        h = max4(hc[j], h1[j], h2[j], h3[j])
+        low = min4(lc[j], l1[j], l2[j], l3[j])
         diff = h - low
         num = cs[j] - (h if willr else low)
         bad |= nonfinite(hb[j] + lb[j] + cs[j])
