@@ -5,12 +5,12 @@ Run: ``.venv/bin/python benchmarks/bench_features_streaming.py [--bars 20000] [-
 For every registered indicator a fresh ``IndicatorStream`` is warmed on the first ``--warm``
 bars, then the remaining bars are fed one call per bar through the per-bar fast path
 (``push1(close)`` for one input and one output, ``push(*values)`` otherwise; ``ts`` as int ns,
-as in the bar) and through ``update(bar_tuple)``. Cost = median over batches of ``--batch`` calls of the batch's
-``perf_counter_ns`` time / batch size (loop overhead included, ~20 ns), with the garbage
-collector paused while timing (as ``timeit`` does) and each batch's input objects read once
-just before it is timed (a live bar arrives hot in cache, while rows built up front end up
-scattered over the heap as the run goes on: +50-90 ns of cache misses per call late in a full
-run), for ours and talipp alike. Goal: <= 150 ns.
+as in the bar) and through ``update(bar_tuple)``. Cost = median over batches of ``--batch``
+calls of the batch's ``perf_counter_ns`` time / batch size (loop overhead included, ~20 ns),
+with the garbage collector paused while timing (as ``timeit`` does) and each batch's input
+objects read once just before it is timed (a live bar arrives hot in cache, while rows built up
+front end up scattered over the heap as the run goes on: +50-90 ns of cache misses per call
+late in a full run), for ours and talipp alike. Goal: <= 150 ns.
 For the indicators talipp also has, talipp's ``add`` is timed the same way on the same bars
 (talipp's own input objects built beforehand) and the ratio ours/talipp printed. Machine load
 and the process CPU time of the whole run are printed with the figures.
