@@ -224,6 +224,44 @@ class StochFConfig(FrozenConfig):
     fastd_period: int = _period(3, 1)
 
 
+@njit(cache=True, inline="always")
+def _fastd_bar(kcarry, hd, kv, dsum, t, lb, inv):  # type: ignore[no-untyped-def]
+    """One bar of %D as TA-Lib orders it (add the new %K, average, then drop the oldest):
+    returns (%K or NaN, %D or NaN, the new running sum) and pushes %K into ``kcarry``."""
+    r0 = r1 = NAN
+    dsum += kv
+    if t >= lb:
+        r0 = kv
+        r1 = dsum * inv
+        dsum -= kcarry[0] if hd > 0 else kv
+    _push(kcarry, hd, kv)
+    return r0, r1, dsum
+
+
+@njit(cache=True, inline="always")
+def _fastd_block(kb, hd, j0, w, tb, lb, inv, dsum, o0, o1, kcarry):  # type: ignore[no-untyped-def]
+    """A block of %K (``kb[hd:]``, after the carried ``hd``) to %K/%D outputs, as
+    :func:`_fastd_bar` bar by bar; bars before ``j0`` are NaN. Returns the running sum and
+    carries the last ``hd`` %K into ``kcarry``."""
+    kn = kb[hd:]
+    for j in range(j0):
+        o0[j] = NAN
+        o1[j] = NAN
+    for j in range(j0, w):
+        kv = kn[j]
+        dsum += kv
+        if tb + j >= lb:
+            o0[j] = kv
+            o1[j] = dsum * inv
+            dsum -= kb[j]
+        else:
+            o0[j] = NAN
+            o1[j] = NAN
+    for q in range(hd):
+        kcarry[q] = kb[w + q]
+    return dsum
+
+
 @njit(cache=True)
 def stochf_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
     fk, fd = int(p[0]), int(p[1])
@@ -240,12 +278,7 @@ def stochf_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
             r0 = r1 = NAN
             if t >= fk - 1:
                 kv = _position(x, i, fk, False)
-                dsum += kv
-                if t >= lb:
-                    r0 = kv
-                    r1 = dsum * inv_d
-                    dsum -= kcarry[0] if hd > 0 else kv
-                _push(kcarry, hd, kv)
+                r0, r1, dsum = _fastd_bar(kcarry, hd, kv, dsum, t, lb, inv_d)
             out[0, i - start] = r0
             out[1, i - start] = r1
         st[1] = dsum
@@ -261,24 +294,9 @@ def stochf_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
         tb = seen + b0 - start
         kb[:hd] = kcarry
         j0 = _fastk_block(x, b0, b1, tb, fk, kb, hd, hi, ll, t1, t2)
-        kn = kb[hd:]
         o0 = out[0, b0 - start : b1 - start]
         o1 = out[1, b0 - start : b1 - start]
-        for j in range(j0):
-            o0[j] = NAN
-            o1[j] = NAN
-        for j in range(j0, w):
-            kv = kn[j]
-            dsum += kv
-            if tb + j >= lb:
-                o0[j] = kv
-                o1[j] = dsum * inv_d
-                dsum -= kb[j]
-            else:
-                o0[j] = NAN
-                o1[j] = NAN
-        for q in range(hd):
-            kcarry[q] = kb[w + q]
+        dsum = _fastd_block(kb, hd, j0, w, tb, lb, inv_d, dsum, o0, o1, kcarry)
     st[1] = dsum
     st[0] += stop - start
 
@@ -347,12 +365,7 @@ def stochrsi_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
                     low = v if v <= low else low
                 diff = h - low
                 kv = ((rv - low) * 100.0) / diff if diff != 0.0 else 0.0
-                dsum += kv
-                if t >= lb:
-                    r0 = kv
-                    r1 = dsum * inv_fd
-                    dsum -= kcarry[0] if hd > 0 else kv
-                _push(kcarry, hd, kv)
+                r0, r1, dsum = _fastd_bar(kcarry, hd, kv, dsum, t, lb, inv_fd)
             _push(rcarry, hk, rv)
             out[0, i - start] = r0
             out[1, i - start] = r1
@@ -383,25 +396,9 @@ def stochrsi_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
                 kb[hd + j0 + j] = ((rv - lo[j]) * 100.0) / diff if diff != 0.0 else 0.0
         o0 = out[0, b0 - start : b1 - start]
         o1 = out[1, b0 - start : b1 - start]
-        for j in range(j0):
-            o0[j] = NAN
-            o1[j] = NAN
-        kn = kb[hd:]
-        for j in range(j0, w):
-            # TA-Lib's SMA order: add the new %K, average, then drop the oldest
-            kv = kn[j]
-            dsum += kv
-            if tb + j >= lb:
-                o0[j] = kv
-                o1[j] = dsum * inv_fd
-                dsum -= kb[j]
-            else:
-                o0[j] = NAN
-                o1[j] = NAN
+        dsum = _fastd_block(kb, hd, j0, w, tb, lb, inv_fd, dsum, o0, o1, kcarry)
         for q in range(hk):
             rcarry[q] = rrow[w + q]
-        for q in range(hd):
-            kcarry[q] = kb[w + q]
     st[4] = dsum
     st[0] += stop - start
 
