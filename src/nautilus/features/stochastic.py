@@ -120,114 +120,11 @@ def _fastk_block(x, b0, b1, tb, fk, kb, hk, hi, ll, t1, t2):  # type: ignore[no-
     return j0
 
 
-@njit(cache=True)
-def stoch_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
-    fk, sk, sd = int(p[0]), int(p[1]), int(p[2])
-    hk, hd = sk - 1, sd - 1
-    inv_k, inv_d = 1.0 / sk, 1.0 / sd
-    seen = int(st[0])
-    k1 = fk + sk - 2  # first bar with a slow %K
-    lb = k1 + sd - 1  # first bar with a slow %D (the lookback)
-    # state: st[1]/st[2] the running sums of the two SMAs (TA-Lib's order: add the new value,
-    # average, drop the oldest), then the last sk - 1 fast %K and sd - 1 slow %K, oldest first
-    ksum, dsum = st[1], st[2]
-    kcarry = st[3 : 3 + hk]
-    scarry = st[3 + hk : 3 + hk + hd]
-    if stop - start <= SHORT_CALL:
-        # a streaming call: bar by bar, the block path's arithmetic without its scratch
-        for i in range(start, stop):
-            t = seen + i - start
-            r0 = r1 = NAN
-            if t >= fk - 1:
-                kv = _position(x, i, fk, False)
-                ksum += kv
-                if t >= k1:
-                    sv = ksum * inv_k
-                    ksum -= kcarry[0] if hk > 0 else kv
-                    dsum += sv
-                    if t >= lb:
-                        r0 = sv
-                        r1 = dsum * inv_d
-                        dsum -= scarry[0] if hd > 0 else sv
-                    _push(scarry, hd, sv)
-                _push(kcarry, hk, kv)
-            out[0, i - start] = r0
-            out[1, i - start] = r1
-        st[1], st[2] = ksum, dsum
-        st[0] += stop - start
-        return
-    m = min(stop - start, STOCH_BLOCK)
-    kb, sb = np.empty(hk + m), np.empty(hd + m)
-    hi, ll = np.empty(m + fk), np.empty(m + fk)
-    t1, t2 = np.empty(m + fk), np.empty(m + fk)
-    for b0 in range(start, stop, m):
-        b1 = min(b0 + m, stop)
-        w = b1 - b0
-        tb = seen + b0 - start
-        kb[:hk] = kcarry
-        sb[:hd] = scarry
-        j0 = _fastk_block(x, b0, b1, tb, fk, kb, hk, hi, ll, t1, t2)
-        kn, sn = kb[hk:], sb[hd:]
-        for j in range(j0, w):
-            ksum += kn[j]
-            if tb + j >= k1:
-                sn[j] = ksum * inv_k
-                ksum -= kb[j]
-        o0 = out[0, b0 - start : b1 - start]
-        o1 = out[1, b0 - start : b1 - start]
-        js = min(w, max(j0, k1 - tb))
-        for j in range(js):
-            o0[j] = NAN
-            o1[j] = NAN
-        for j in range(js, w):
-            sv = sn[j]
-            dsum += sv
-            if tb + j >= lb:
-                o0[j] = sv
-                o1[j] = dsum * inv_d
-                dsum -= sb[j]
-            else:
-                o0[j] = NAN
-                o1[j] = NAN
-        for q in range(hk):
-            kcarry[q] = kb[w + q]
-        for q in range(hd):
-            scarry[q] = sb[w + q]
-    st[1], st[2] = ksum, dsum
-    st[0] += stop - start
-
-
-register(
-    Indicator(
-        "stoch",
-        "momentum",
-        ("high", "low", "close"),
-        ("slowk", "slowd"),
-        StochConfig,
-        stoch_kernel,
-        lambda c: 9 + c.slowk_period + c.slowd_period,
-        lambda c: c.fastk_period + c.slowk_period + c.slowd_period - 3,
-        history=lambda c: c.fastk_period - 1,
-        talib="STOCH",
-        row_inputs=True,
-    )
-)
-
-
-class StochFConfig(FrozenConfig):
-    """Fast stochastic (TA-Lib STOCHF): fast %K and fast %D = SMA(%K, ``fastd_period``).
-
-    Warm-up: ``fastk_period + fastd_period - 2`` leading NaNs. Units: percent points.
-    """
-
-    fastk_period: int = _period(5, 1)
-    fastd_period: int = _period(3, 1)
-
-
 @njit(cache=True, inline="always")
 def _fastd_bar(kcarry, hd, kv, dsum, t, lb, inv):  # type: ignore[no-untyped-def]
     """One bar of %D as TA-Lib orders it (add the new %K, average, then drop the oldest):
-    returns (%K or NaN, %D or NaN, the new running sum) and pushes %K into ``kcarry``."""
+    returns (%K or NaN, %D or NaN, the new running sum) and pushes %K into ``kcarry``.
+    (%K is the fast %K for stochf/stochrsi, the slow %K for stoch.)"""
     r0 = r1 = NAN
     dsum += kv
     if t >= lb:
@@ -260,6 +157,91 @@ def _fastd_block(kb, hd, j0, w, tb, lb, inv, dsum, o0, o1, kcarry):  # type: ign
     for q in range(hd):
         kcarry[q] = kb[w + q]
     return dsum
+
+
+@njit(cache=True)
+def stoch_kernel(x, start, stop, p, st, out):  # type: ignore[no-untyped-def]
+    fk, sk, sd = int(p[0]), int(p[1]), int(p[2])
+    hk, hd = sk - 1, sd - 1
+    inv_k, inv_d = 1.0 / sk, 1.0 / sd
+    seen = int(st[0])
+    k1 = fk + sk - 2  # first bar with a slow %K
+    lb = k1 + sd - 1  # first bar with a slow %D (the lookback)
+    # state: st[1]/st[2] the running sums of the two SMAs (TA-Lib's order: add the new value,
+    # average, drop the oldest), then the last sk - 1 fast %K and sd - 1 slow %K, oldest first
+    ksum, dsum = st[1], st[2]
+    kcarry = st[3 : 3 + hk]
+    scarry = st[3 + hk : 3 + hk + hd]
+    if stop - start <= SHORT_CALL:
+        # a streaming call: bar by bar, the block path's arithmetic without its scratch
+        for i in range(start, stop):
+            t = seen + i - start
+            r0 = r1 = NAN
+            if t >= fk - 1:
+                kv = _position(x, i, fk, False)
+                ksum += kv
+                if t >= k1:
+                    sv = ksum * inv_k
+                    ksum -= kcarry[0] if hk > 0 else kv
+                    r0, r1, dsum = _fastd_bar(scarry, hd, sv, dsum, t, lb, inv_d)
+                _push(kcarry, hk, kv)
+            out[0, i - start] = r0
+            out[1, i - start] = r1
+        st[1], st[2] = ksum, dsum
+        st[0] += stop - start
+        return
+    m = min(stop - start, STOCH_BLOCK)
+    kb, sb = np.empty(hk + m), np.empty(hd + m)
+    hi, ll = np.empty(m + fk), np.empty(m + fk)
+    t1, t2 = np.empty(m + fk), np.empty(m + fk)
+    for b0 in range(start, stop, m):
+        b1 = min(b0 + m, stop)
+        w = b1 - b0
+        tb = seen + b0 - start
+        kb[:hk] = kcarry
+        sb[:hd] = scarry
+        j0 = _fastk_block(x, b0, b1, tb, fk, kb, hk, hi, ll, t1, t2)
+        kn, sn = kb[hk:], sb[hd:]
+        for j in range(j0, w):
+            ksum += kn[j]
+            if tb + j >= k1:
+                sn[j] = ksum * inv_k
+                ksum -= kb[j]
+        o0 = out[0, b0 - start : b1 - start]
+        o1 = out[1, b0 - start : b1 - start]
+        js = min(w, max(j0, k1 - tb))
+        dsum = _fastd_block(sb, hd, js, w, tb, lb, inv_d, dsum, o0, o1, scarry)
+        for q in range(hk):
+            kcarry[q] = kb[w + q]
+    st[1], st[2] = ksum, dsum
+    st[0] += stop - start
+
+
+register(
+    Indicator(
+        "stoch",
+        "momentum",
+        ("high", "low", "close"),
+        ("slowk", "slowd"),
+        StochConfig,
+        stoch_kernel,
+        lambda c: 9 + c.slowk_period + c.slowd_period,
+        lambda c: c.fastk_period + c.slowk_period + c.slowd_period - 3,
+        history=lambda c: c.fastk_period - 1,
+        talib="STOCH",
+        row_inputs=True,
+    )
+)
+
+
+class StochFConfig(FrozenConfig):
+    """Fast stochastic (TA-Lib STOCHF): fast %K and fast %D = SMA(%K, ``fastd_period``).
+
+    Warm-up: ``fastk_period + fastd_period - 2`` leading NaNs. Units: percent points.
+    """
+
+    fastk_period: int = _period(5, 1)
+    fastd_period: int = _period(3, 1)
 
 
 @njit(cache=True)
